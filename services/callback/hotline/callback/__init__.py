@@ -1,0 +1,1 @@
+"""Satisfaction surveys (回访) of closed tickets."""

@@ -1,0 +1,13 @@
+"""The callback service's application: `uvicorn hotline.callback.main:app`."""
+
+from hotline.callback.config import CallbackSettings
+from hotline.callback.models import messaging
+from hotline.shared.app import create_service_app
+
+app = create_service_app(
+    name="callback",
+    title="12345 hotline — callback",
+    description="Satisfaction surveys (回访) of closed tickets.",
+    settings_factory=CallbackSettings,
+    tables=messaging,
+)

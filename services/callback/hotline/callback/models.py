@@ -1,0 +1,9 @@
+"""The callback service's tables, all in the PostgreSQL schema `callback`."""
+
+from hotline.shared.db import service_metadata
+from hotline.shared.messaging_tables import define_messaging_tables
+
+SCHEMA = "callback"
+
+metadata = service_metadata(SCHEMA)
+messaging = define_messaging_tables(metadata)

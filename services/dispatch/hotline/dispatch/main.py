@@ -1,0 +1,13 @@
+"""The dispatch service's application: `uvicorn hotline.dispatch.main:app`."""
+
+from hotline.dispatch.config import DispatchSettings
+from hotline.dispatch.models import messaging
+from hotline.shared.app import create_service_app
+
+app = create_service_app(
+    name="dispatch",
+    title="12345 hotline — dispatch",
+    description="Forwards tickets to handling units (承办单位) and tracks their deadlines.",
+    settings_factory=DispatchSettings,
+    tables=messaging,
+)

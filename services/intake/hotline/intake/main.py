@@ -1,0 +1,13 @@
+"""The intake service's application: `uvicorn hotline.intake.main:app`."""
+
+from hotline.intake.config import IntakeSettings
+from hotline.intake.models import messaging
+from hotline.shared.app import create_service_app
+
+app = create_service_app(
+    name="intake",
+    title="12345 hotline — intake",
+    description="Receives the call centre's webhooks: call records (话单) and tickets (工单).",
+    settings_factory=IntakeSettings,
+    tables=messaging,
+)

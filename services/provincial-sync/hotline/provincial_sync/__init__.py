@@ -1,0 +1,1 @@
+"""Uploads tickets, call records and callbacks to the provincial platform."""

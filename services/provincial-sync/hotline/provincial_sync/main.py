@@ -1,0 +1,13 @@
+"""The provincial-sync service's application: `uvicorn hotline.provincial_sync.main:app`."""
+
+from hotline.provincial_sync.config import ProvincialSyncSettings
+from hotline.provincial_sync.models import messaging
+from hotline.shared.app import create_service_app
+
+app = create_service_app(
+    name="provincial-sync",
+    title="12345 hotline — provincial sync",
+    description="Uploads tickets, call records and callbacks to the provincial platform.",
+    settings_factory=ProvincialSyncSettings,
+    tables=messaging,
+)

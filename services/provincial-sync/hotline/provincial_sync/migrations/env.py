@@ -1,0 +1,4 @@
+from hotline.provincial_sync.models import metadata
+from hotline.shared.migrations import run_migrations
+
+run_migrations(metadata)

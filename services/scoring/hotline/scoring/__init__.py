@@ -1,0 +1,1 @@
+"""Per-unit statistics, the bulletin's tables and the provincial data-quality rules."""

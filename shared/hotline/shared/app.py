@@ -1,0 +1,46 @@
+"""The FastAPI application every service is built from."""
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from hotline.shared import health, metrics
+from hotline.shared.consumer import ConsumerSpec
+from hotline.shared.logs import configure_logging
+from hotline.shared.messaging_tables import MessagingTables
+from hotline.shared.problems import install_problem_handlers
+from hotline.shared.runtime import service_runtime
+from hotline.shared.settings import ServiceSettings
+
+
+def create_service_app(
+    *,
+    name: str,
+    title: str,
+    description: str,
+    settings_factory: Callable[[], ServiceSettings],
+    tables: MessagingTables,
+    routers: Sequence[APIRouter] = (),
+    consumers: Sequence[ConsumerSpec] = (),
+) -> FastAPI:
+    """A service app: its routes, health, metrics and problem+json errors, and a lifespan that
+    runs the outbox relay and the consumers."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings = settings_factory()
+        configure_logging(settings.log_level)
+        async with service_runtime(
+            name=name, settings=settings, tables=tables, consumers=consumers
+        ) as runtime:
+            app.state.runtime = runtime
+            yield
+
+    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    install_problem_handlers(app)
+    app.add_middleware(metrics.HttpMetricsMiddleware, service=name)
+    app.include_router(health.router)
+    app.include_router(metrics.router)
+    for router in routers:
+        app.include_router(router)
+    return app

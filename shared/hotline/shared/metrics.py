@@ -1,0 +1,89 @@
+"""Prometheus metrics the shared library records, and the `/metrics` route.
+
+Labels are bounded sets (service, route template, event type, outcome): never a ticket id or a
+phone number.
+"""
+
+import time
+
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+HTTP_REQUESTS = Counter(
+    "hotline_http_requests_total",
+    "HTTP requests answered",
+    ["service", "method", "route", "status"],
+)
+HTTP_LATENCY = Histogram(
+    "hotline_http_request_duration_seconds",
+    "Time to answer an HTTP request",
+    ["service", "method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+OUTBOX_PUBLISHED = Counter(
+    "hotline_outbox_published_total", "Events the relay published", ["service", "type"]
+)
+OUTBOX_PENDING = Gauge(
+    "hotline_outbox_pending_events", "Events written but not yet published", ["service"]
+)
+OUTBOX_RELAY_FAILURES = Counter(
+    "hotline_outbox_relay_failures_total", "Relay batches that failed to publish", ["service"]
+)
+OUTBOX_REPLAYS = Counter(
+    "hotline_outbox_replays_total",
+    "Times the relay replayed its retention window to a broker that lost its log",
+    ["service"],
+)
+EVENTS_CONSUMED = Counter(
+    "hotline_events_consumed_total",
+    "Events a consumer finished with, by outcome (applied, duplicate, ignored, dead_lettered)",
+    ["consumer", "type", "outcome"],
+)
+CONSUMER_HANDLER_FAILURES = Counter(
+    "hotline_consumer_handler_failures_total",
+    "Attempts of a handler that raised",
+    ["consumer", "type"],
+)
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics() -> Response:
+    """Prometheus exposition of this process's metrics."""
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def _route_template(scope: Scope) -> str:
+    route = scope.get("route")
+    return str(getattr(route, "path", "unmatched"))
+
+
+class HttpMetricsMiddleware:
+    """Counts and times every request by route template (pure ASGI: no body buffering)."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_note_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note_status)
+        finally:
+            route = _route_template(scope)
+            method = scope["method"]
+            HTTP_LATENCY.labels(self.service, method, route).observe(time.perf_counter() - started)
+            HTTP_REQUESTS.labels(self.service, method, route, str(status)).inc()

@@ -1,0 +1,70 @@
+"""Alembic, one migration history per service, each in its own schema with its own version table.
+
+A service's `migrations/env.py` calls `run_migrations`; `upgrade` applies a service's history
+from code (the CLI and the tests), on a connection they hand over or on a URL.
+"""
+
+import asyncio
+from importlib import resources
+from pathlib import Path
+
+from alembic import command, context
+from alembic.config import Config
+from sqlalchemy import Connection, MetaData, text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+VERSION_TABLE = "alembic_version"
+
+
+def alembic_config(package: str, database_url: str | None = None) -> Config:
+    """The Alembic configuration of the service whose package is `package`."""
+    config = Config()
+    config.set_main_option(
+        "script_location", str(Path(str(resources.files(package))) / "migrations")
+    )
+    if database_url is not None:
+        config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def run_migrations(target_metadata: MetaData) -> None:
+    """The body of every service's `env.py`: online migrations, in the metadata's schema."""
+    schema = target_metadata.schema
+    assert schema is not None, "every service keeps its tables in its own schema"
+
+    def migrate(connection: Connection) -> None:
+        connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            version_table=VERSION_TABLE,
+            version_table_schema=schema,
+            include_schemas=False,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+    handed_over = context.config.attributes.get("connection")
+    if handed_over is not None:
+        migrate(handed_over)
+        return
+
+    async def migrate_on_url() -> None:
+        engine = create_async_engine(context.config.get_main_option("sqlalchemy.url") or "")
+        async with engine.begin() as connection:
+            await connection.run_sync(migrate)
+        await engine.dispose()
+
+    asyncio.run(migrate_on_url())
+
+
+async def upgrade(engine: AsyncEngine, package: str, revision: str = "head") -> None:
+    """Apply the service's migrations up to `revision` on `engine`."""
+    config = alembic_config(package)
+
+    def upgrade_on(connection: Connection) -> None:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+    async with engine.begin() as connection:
+        await connection.run_sync(upgrade_on)

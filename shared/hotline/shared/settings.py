@@ -1,0 +1,76 @@
+"""Settings every service shares; each service subclasses `ServiceSettings` with its own fields."""
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/hotline"
+DEFAULT_KAFKA_BOOTSTRAP = "127.0.0.1:9092"
+
+
+class KafkaSettings(BaseSettings):
+    """How a service reaches the Kafka-protocol broker, and how it is tuned.
+
+    Defaults suit Apache Kafka; the embedded stack lowers the session timeout and the fetch wait
+    because the Tansu broker joins a group after half the session timeout and answers a fetch
+    only when `fetch_max_wait_ms` expires.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="HOTLINE_KAFKA_", extra="ignore")
+
+    bootstrap: str = DEFAULT_KAFKA_BOOTSTRAP
+    session_timeout_ms: int = Field(default=10_000, ge=1_000)
+    heartbeat_interval_ms: int = Field(default=3_000, ge=100)
+    fetch_max_wait_ms: int = Field(default=500, ge=1)
+    request_timeout_ms: int = Field(default=30_000, ge=1_000)
+    # Tansu refuses idempotent producers; turn this on against Apache Kafka.
+    enable_idempotence: bool = False
+
+
+class OutboxSettings(BaseSettings):
+    """The outbox relay's pace, and how long published events are kept for replay."""
+
+    model_config = SettingsConfigDict(env_prefix="HOTLINE_OUTBOX_", extra="ignore")
+
+    batch_size: int = Field(default=500, ge=1)
+    idle_poll_seconds: float = Field(default=0.1, gt=0)
+    max_backoff_seconds: float = Field(default=5.0, gt=0)
+    # Published events stay this long so they can be replayed to a broker that lost its log;
+    # consumers remember processed event ids at least as long.
+    retention_hours: float = Field(default=72.0, gt=0)
+    broker_check_seconds: float = Field(default=5.0, gt=0)
+
+
+class ConsumerSettings(BaseSettings):
+    """How consumers retry a failing event before parking it on the dead-letter topic."""
+
+    model_config = SettingsConfigDict(env_prefix="HOTLINE_CONSUMER_", extra="ignore")
+
+    max_attempts: int = Field(default=5, ge=1)
+    initial_backoff_seconds: float = Field(default=0.2, ge=0)
+    max_backoff_seconds: float = Field(default=10.0, gt=0)
+    batch_max_records: int = Field(default=500, ge=1)
+
+
+class ServiceSettings(BaseSettings):
+    """The settings of one service process, read from `HOTLINE_*` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="HOTLINE_", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: SecretStr = SecretStr(DEFAULT_DATABASE_URL)
+    database_pool_size: int = Field(default=10, ge=1)
+    host: str = "127.0.0.1"
+    log_level: str = "info"
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    outbox: OutboxSettings = Field(default_factory=OutboxSettings)
+    consumer: ConsumerSettings = Field(default_factory=ConsumerSettings)
+
+    @model_validator(mode="after")
+    def _refuse_development_defaults_in_production(self) -> "ServiceSettings":
+        if self.environment == "production" and (
+            self.database_url.get_secret_value() == DEFAULT_DATABASE_URL
+        ):
+            raise ValueError("HOTLINE_DATABASE_URL must be set explicitly in production")
+        return self
