@@ -18,7 +18,11 @@ from hotline.shared.settings import KafkaSettings
 
 # What `hotline up` uses too: Tansu joins groups after half the session timeout and holds each
 # fetch for the whole fetch wait.
-TEST_KAFKA_TUNING = {"session_timeout_ms": 2000, "heartbeat_interval_ms": 300, "fetch_max_wait_ms": 10}
+TEST_KAFKA_TUNING = {
+    "session_timeout_ms": 2000,
+    "heartbeat_interval_ms": 300,
+    "fetch_max_wait_ms": 10,
+}
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,12 @@ from hotline.shared.outbox import OutboxRelay
 from hotline.shared.settings import ConsumerSettings, KafkaSettings, OutboxSettings
 from hotline.shared.versioning import save_if_newer
 
-FAST_OUTBOX = OutboxSettings(idle_poll_seconds=0.02, broker_check_seconds=0.5, max_backoff_seconds=0.5)
-FAST_CONSUMER = ConsumerSettings(max_attempts=3, initial_backoff_seconds=0.01, max_backoff_seconds=0.05)
+FAST_OUTBOX = OutboxSettings(
+    idle_poll_seconds=0.02, broker_check_seconds=0.5, max_backoff_seconds=0.5
+)
+FAST_CONSUMER = ConsumerSettings(
+    max_attempts=3, initial_backoff_seconds=0.01, max_backoff_seconds=0.05
+)
 
 
 @dataclass
@@ -75,7 +79,11 @@ class SpineService:
             handlers={"ticket.reopened": self._only_mine(handler)},
         )
         return IdempotentConsumer(
-            spec, sessions=self.sessions, tables=self.tables, broker=self.broker, settings=FAST_CONSUMER
+            spec,
+            sessions=self.sessions,
+            tables=self.tables,
+            broker=self.broker,
+            settings=FAST_CONSUMER,
         )
 
     def _only_mine(self, handler: Handler) -> Handler:
@@ -159,11 +167,9 @@ async def spine_service(engine: AsyncEngine, kafka: KafkaSettings) -> AsyncItera
             await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
 
 
-async def wait_until(
-    condition: Callable[[], Awaitable[bool]], timeout: float = 30.0, interval: float = 0.05
-) -> None:
-    deadline = time.monotonic() + timeout
+async def wait_until(condition: Callable[[], Awaitable[bool]], within: float = 30.0) -> None:
+    deadline = time.monotonic() + within
     while not await condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        await asyncio.sleep(interval)
+            raise AssertionError(f"condition not met within {within}s")
+        await asyncio.sleep(0.05)

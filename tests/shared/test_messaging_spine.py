@@ -46,10 +46,14 @@ async def test_an_event_committed_with_a_change_is_published_and_applied_once(
 
 async def test_a_rolled_back_transaction_publishes_nothing(service: SpineService) -> None:
     kept, discarded = service.event("kept", 1), service.event("discarded", 1)
-    with pytest.raises(RuntimeError):
+
+    async def change_that_fails() -> None:
         async with service.sessions() as session, session.begin():
             await add_events(session, service.tables, discarded)
             raise RuntimeError("the change failed after the event was written")
+
+    with pytest.raises(RuntimeError):
+        await change_that_fails()
     await write(service, kept)
 
     service.start(service.relay().run, service.consumer(service.record_effect).run)
@@ -66,9 +70,7 @@ async def test_duplicates_and_reordered_versions_end_in_the_newest_state(
     v1, v2, v3 = (service.event("T7", version, reason=f"v{version}") for version in (1, 2, 3))
     consumer = service.consumer(service.keep_newest)
 
-    outcomes = [
-        await consumer.process(_record(event)) for event in (v3, v1, v3, v2, v1)
-    ]
+    outcomes = [await consumer.process(_record(event)) for event in (v3, v1, v3, v2, v1)]
 
     assert outcomes == ["applied", "applied", "duplicate", "applied", "duplicate"]
     async with service.engine.connect() as connection:
@@ -126,7 +128,7 @@ async def test_a_broker_killed_and_restarted_while_events_flow_loses_none(
                 await asyncio.sleep(0.02)
 
             expected = {event.subject: 1 for event in events}
-            await wait_until(lambda: _effects_are(service, expected), timeout=60)
+            await wait_until(lambda: _effects_are(service, expected), within=60)
             await asyncio.sleep(1.0)  # a late duplicate would land now
 
             assert await service.effect_counts() == expected
@@ -147,7 +149,7 @@ async def test_a_stopped_relay_leaves_the_rest_unpublished_and_a_new_one_finishe
     left = await service.unpublished()
 
     service.start(service.relay().run, service.consumer(service.record_effect).run)
-    await wait_until(lambda: _effects_are(service, {e.subject: 1 for e in events}), timeout=60)
+    await wait_until(lambda: _effects_are(service, {e.subject: 1 for e in events}), within=60)
     assert left < len(events)
     assert await service.unpublished() == 0
 

@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+
 from hotline.shared import health, metrics
 from hotline.shared.consumer import ConsumerSpec
 from hotline.shared.logs import configure_logging

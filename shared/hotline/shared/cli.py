@@ -6,6 +6,7 @@ import os
 import sys
 
 import uvicorn
+
 from hotline.shared.services import SERVICES, SERVICES_BY_NAME
 from hotline.shared.settings import ServiceSettings
 

@@ -14,6 +14,10 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
+from pydantic import ValidationError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from hotline.shared.backoff import Backoff, sleep_unless_stopped
 from hotline.shared.db import SessionFactory, unit_of_work
 from hotline.shared.events import DEAD_LETTER_SUFFIX, AnyEvent, parse_event
@@ -21,9 +25,6 @@ from hotline.shared.kafka import Broker
 from hotline.shared.messaging_tables import MessagingTables
 from hotline.shared.metrics import CONSUMER_HANDLER_FAILURES, EVENTS_CONSUMED
 from hotline.shared.settings import ConsumerSettings
-from pydantic import ValidationError
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 log = logging.getLogger(__name__)
 

@@ -4,8 +4,9 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from hotline.shared.runtime import ServiceRuntime
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from hotline.shared.runtime import ServiceRuntime
 
 
 def get_runtime(request: Request) -> ServiceRuntime:

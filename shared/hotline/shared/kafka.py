@@ -9,6 +9,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+
 from hotline.shared.events import ALL_TOPICS, DEAD_LETTER_SUFFIX
 from hotline.shared.settings import KafkaSettings
 

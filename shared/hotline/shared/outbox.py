@@ -17,6 +17,10 @@ from uuid import uuid4
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+
 from hotline.shared.backoff import Backoff, sleep_unless_stopped
 from hotline.shared.events import CONTENT_TYPE, Event
 from hotline.shared.kafka import Broker, event_topics
@@ -28,9 +32,6 @@ from hotline.shared.metrics import (
     OUTBOX_REPLAYS,
 )
 from hotline.shared.settings import OutboxSettings
-from sqlalchemy import Row, bindparam, delete, func, insert, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 log = logging.getLogger(__name__)
 
@@ -194,7 +195,7 @@ class OutboxRelay:
         return len(acknowledged)
 
     async def _send_in_order(
-        self, rows: Sequence[Row[Any]]
+        self, rows: Sequence[Any]
     ) -> tuple[list[dict[str, int]], BaseException | None]:
         """Send a batch; returns the acknowledged prefix (in id order) and the first error.
 

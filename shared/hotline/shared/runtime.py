@@ -6,13 +6,14 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from hotline.shared.consumer import ConsumerSpec, IdempotentConsumer, processed_retention
 from hotline.shared.db import SessionFactory, create_engine, create_session_factory
 from hotline.shared.kafka import Broker
 from hotline.shared.messaging_tables import MessagingTables
 from hotline.shared.outbox import OutboxRelay
 from hotline.shared.settings import ServiceSettings
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 log = logging.getLogger(__name__)
 

@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
 from hotline.shared.db import create_engine
 from hotline.shared.embedded import EmbeddedBroker, EmbeddedPostgres
 from hotline.shared.migrations import upgrade
 from hotline.shared.services import SERVICES, ServiceEntry
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Tansu joins a consumer group after half the session timeout and answers a fetch only when the
 # fetch wait expires: these keep the embedded stack responsive.

@@ -13,11 +13,11 @@ async def save_if_newer(session: AsyncSession, table: Table, values: dict[str, A
     Returns whether the row was written. The table's primary key identifies the entity and it
     must have an integer `version` column.
     """
-    statement = pg_insert(table).values(**values)
+    insert = pg_insert(table).values(**values)
     key = [column.name for column in table.primary_key.columns]
-    statement = statement.on_conflict_do_update(
+    upsert = insert.on_conflict_do_update(
         index_elements=key,
-        set_={name: statement.excluded[name] for name in values if name not in key},
-        where=table.c.version < statement.excluded.version,
-    ).returning(table.c.version)
-    return (await session.scalar(statement)) is not None
+        set_={name: insert.excluded[name] for name in values if name not in key},
+        where=table.c.version < insert.excluded.version,
+    )
+    return (await session.scalar(upsert.returning(table.c.version))) is not None

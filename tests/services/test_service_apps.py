@@ -1,0 +1,98 @@
+"""Each of the five services starts on the real servers and answers health, metrics and docs."""
+
+import importlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hotline.shared.embedded import free_port
+from hotline.shared.migrations import upgrade
+from hotline.shared.services import SERVICES, ServiceEntry
+from tests.conftest import TEST_KAFKA_TUNING, Servers
+
+pytestmark = pytest.mark.parametrize("service", SERVICES, ids=[s.name for s in SERVICES])
+
+MESSAGING_TABLES = {"alembic_version", "outbox", "outbox_relay_state", "processed_events"}
+
+
+@pytest.fixture
+def service_env(monkeypatch: pytest.MonkeyPatch, servers: Servers) -> pytest.MonkeyPatch:
+    monkeypatch.setenv("HOTLINE_DATABASE_URL", servers.database_url)
+    monkeypatch.setenv("HOTLINE_KAFKA_BOOTSTRAP", servers.kafka_bootstrap)
+    for name, value in TEST_KAFKA_TUNING.items():
+        monkeypatch.setenv(f"HOTLINE_KAFKA_{name.upper()}", str(value))
+    return monkeypatch
+
+
+@asynccontextmanager
+async def running(service: ServiceEntry) -> AsyncIterator[httpx.AsyncClient]:
+    app: FastAPI = importlib.import_module(f"{service.package}.main").app
+    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield client
+
+
+async def test_migrations_create_the_schema_with_its_own_version_table(
+    service: ServiceEntry, engine: AsyncEngine
+) -> None:
+    await upgrade(engine, service.package)
+    await upgrade(engine, service.package)  # a second run changes nothing
+
+    schema = service.package.rsplit(".", 1)[1]
+    async with engine.connect() as connection:
+        tables = set(
+            (
+                await connection.execute(
+                    text(
+                        "SELECT table_name FROM information_schema.tables WHERE table_schema = :s"
+                    ),
+                    {"s": schema},
+                )
+            ).scalars()
+        )
+        version = await connection.scalar(
+            text(f'SELECT version_num FROM "{schema}".alembic_version')
+        )
+    assert tables >= MESSAGING_TABLES
+    assert version == "0001"
+
+
+async def test_the_service_is_live_ready_and_measured(
+    service: ServiceEntry, service_env: pytest.MonkeyPatch, engine: AsyncEngine
+) -> None:
+    await upgrade(engine, service.package)
+    async with running(service) as client:
+        live = await client.get("/healthz")
+        ready = await client.get("/readyz")
+        metrics = await client.get("/metrics")
+        docs = await client.get("/openapi.json")
+
+    assert live.status_code == 200
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["checks"] == {"database": "ok", "broker": "ok"}
+    assert f'route="/healthz",service="{service.name}",status="200"' in metrics.text
+    assert docs.json()["info"]["title"].endswith(service.name.replace("-", " "))
+
+
+async def test_readiness_names_the_broker_when_it_is_unreachable(
+    service: ServiceEntry, service_env: pytest.MonkeyPatch, engine: AsyncEngine
+) -> None:
+    await upgrade(engine, service.package)
+    service_env.setenv("HOTLINE_KAFKA_BOOTSTRAP", f"127.0.0.1:{free_port()}")
+    service_env.setenv("HOTLINE_KAFKA_REQUEST_TIMEOUT_MS", "1000")
+    async with running(service) as client:
+        ready = await client.get("/readyz")
+        unknown = await client.get("/no-such-route")
+
+    assert ready.status_code == 503
+    assert ready.json()["checks"] == {"database": "ok", "broker": "unreachable"}
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"] == "application/problem+json"
+    assert unknown.json()["status"] == 404

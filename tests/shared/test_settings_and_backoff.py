@@ -1,0 +1,48 @@
+"""Settings refuse development defaults in production; backoff doubles up to its ceiling."""
+
+import asyncio
+import time
+
+import pytest
+from pydantic import ValidationError
+
+from hotline.shared.backoff import Backoff, sleep_unless_stopped
+from hotline.shared.settings import ServiceSettings
+
+
+def test_production_refuses_the_development_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOTLINE_ENVIRONMENT", "production")
+    monkeypatch.delenv("HOTLINE_DATABASE_URL", raising=False)
+
+    with pytest.raises(ValidationError, match="HOTLINE_DATABASE_URL"):
+        ServiceSettings()
+
+
+def test_settings_come_from_hotline_environment_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOTLINE_KAFKA_BOOTSTRAP", "kafka:9092")
+    monkeypatch.setenv("HOTLINE_OUTBOX_RETENTION_HOURS", "12")
+
+    settings = ServiceSettings()
+
+    assert settings.kafka.bootstrap == "kafka:9092"
+    assert settings.outbox.retention_hours == 12
+
+
+def test_backoff_doubles_up_to_its_ceiling_and_starts_over_after_reset() -> None:
+    backoff = Backoff(0.1, 0.5)
+
+    delays = [backoff.next_delay() for _ in range(5)]
+    backoff.reset()
+
+    assert delays == [0.1, 0.2, 0.4, 0.5, 0.5]
+    assert backoff.next_delay() == 0.1
+
+
+async def test_a_stop_signal_cuts_a_sleep_short() -> None:
+    stop = asyncio.Event()
+    asyncio.get_running_loop().call_later(0.05, stop.set)
+    started = time.monotonic()
+
+    await sleep_unless_stopped(stop, 10)
+
+    assert time.monotonic() - started < 1
