@@ -14,7 +14,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 TICKETS_TOPIC = "hotline.tickets"
 CALLS_TOPIC = "hotline.calls"
 CALLBACKS_TOPIC = "hotline.callbacks"
-ALL_TOPICS = (TICKETS_TOPIC, CALLS_TOPIC, CALLBACKS_TOPIC)
+ALERTS_TOPIC = "hotline.alerts"
+ALL_TOPICS = (TICKETS_TOPIC, CALLS_TOPIC, CALLBACKS_TOPIC, ALERTS_TOPIC)
 DEAD_LETTER_SUFFIX = ".dlt"
 
 CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8"
@@ -52,13 +53,37 @@ class Event(BaseModel):
         return self.ticket_id or self.subject
 
 
+Line = Literal["12345", "12333", "12315", "12348"]
+Channel = Literal["phone", "web", "wechat", "app", "sms", "email", "provincial"]
+RequestType = Literal[
+    "consultation", "help", "complaint", "report", "suggestion", "praise", "other"
+]
+HandlingMode = Literal["answered", "forward", "not_accepted"]
+TicketStatus = Literal["open", "closed", "awaiting_closure"]
+
+
+class PhoneNumber(EventData):
+    """A number as stored for matching, beside the masked form for anything shown to people."""
+
+    number: str
+    masked: str
+
+
 class CallRecordedData(EventData):
     call_id: str
-    line: str
+    line: Line
     direction: Literal["in", "out"]
-    outcome: str
+    caller: PhoneNumber
+    callee: PhoneNumber
+    agent_id: str | None
     started_at: AwareDatetime
+    queued_at: AwareDatetime | None
+    ringing_at: AwareDatetime | None
+    connected_at: AwareDatetime | None
     ended_at: AwareDatetime
+    talk_seconds: int
+    recording_url: str | None
+    outcome: str
 
 
 class CallRecorded(Event):
@@ -68,14 +93,31 @@ class CallRecorded(Event):
 
 
 class TicketCreatedData(EventData):
+    """The whole ticket as intake accepted it. `caller.number` is kept for the callback and the
+    provincial upload, which must dial and report it."""
+
     ticket_no: str
-    channel: str
-    request_type: str
+    source_ticket_id: str
+    call_id: str | None
+    channel: Channel
+    caller_salutation: str
+    caller: PhoneNumber | None
+    request_type: RequestType
     category: str
-    handling_mode: Literal["answered", "forward", "not_accepted"]
-    location_code: str | None = None
-    suggested_unit: str | None = None
+    business_environment: bool
+    location_code: str | None
+    address: str | None
+    content: str
+    handling_mode: HandlingMode
+    status: TicketStatus
+    resolution: str | None
+    suggested_unit: str | None
+    agent_id: str | None
     accepted_at: AwareDatetime
+    new_facts: bool
+    repeat_of: str | None = None
+    repeat_rule: str | None = None
+    notice_id: str | None = None
 
 
 class TicketCreated(Event):
@@ -106,8 +148,25 @@ class TicketReopened(Event):
     data: TicketReopenedData
 
 
+class BurstDetectedData(EventData):
+    """Similar tickets piling up in one area with no outage notice to answer them."""
+
+    area_code: str
+    category: str
+    ticket_count: int
+    window_minutes: int
+    sample_ticket_nos: list[str]
+    detected_at: AwareDatetime
+
+
+class BurstDetected(Event):
+    topic: ClassVar[str] = ALERTS_TOPIC
+    type: Literal["alert.burst_detected"] = "alert.burst_detected"
+    data: BurstDetectedData
+
+
 AnyEvent = Annotated[
-    CallRecorded | TicketCreated | TicketClosed | TicketReopened,
+    CallRecorded | TicketCreated | TicketClosed | TicketReopened | BurstDetected,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)

@@ -39,7 +39,9 @@ def run_migrations(target_metadata: MetaData) -> None:
             target_metadata=target_metadata,
             version_table=VERSION_TABLE,
             version_table_schema=schema,
-            include_schemas=False,
+            # Compare only this service's schema: the others belong to other services.
+            include_schemas=True,
+            include_name=lambda name, kind, _parent: kind != "schema" or name == schema,
         )
         with context.begin_transaction():
             context.run_migrations()

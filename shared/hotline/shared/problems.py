@@ -7,9 +7,16 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from prometheus_client import Counter
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
+
+PROBLEMS = Counter(
+    "hotline_problems_total",
+    "Requests refused or failed, by problem type (rejections by reason)",
+    ["service", "route", "code"],
+)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://hotline.example/problems/"
@@ -25,14 +32,21 @@ class Problem(Exception):
         detail: str,
         *,
         field: str | None = None,
+        errors: list[dict[str, str]] | None = None,
         extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.status = status
         self.code = code
         self.detail = detail
-        self.field = field
+        self.errors = errors or ([{"field": field, "message": detail}] if field else [])
         self.extra = extra or {}
+
+    @classmethod
+    def invalid(cls, errors: list[dict[str, str]]) -> "Problem":
+        """A 422 for input that is well-formed but breaks a rule, each error naming its field."""
+        fields = ", ".join(dict.fromkeys(error["field"] for error in errors))
+        return cls(422, "validation-error", f"Invalid input: {fields}", errors=errors)
 
 
 def problem_response(
@@ -44,6 +58,9 @@ def problem_response(
     errors: list[dict[str, Any]] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
+    route = getattr(request.scope.get("route"), "path", "unmatched")
+    service = getattr(request.app.state, "service_name", request.app.title)
+    PROBLEMS.labels(service, route, code).inc()
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + code,
         "title": HTTPStatus(status).phrase,
@@ -79,9 +96,8 @@ async def _on_validation_error(request: Request, error: Exception) -> JSONRespon
 
 async def _on_problem(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, Problem)
-    errors = [{"field": error.field, "message": error.detail}] if error.field else None
     return problem_response(
-        request, error.status, error.code, error.detail, errors=errors, extra=error.extra
+        request, error.status, error.code, error.detail, errors=error.errors, extra=error.extra
     )
 
 

@@ -1,7 +1,74 @@
-"""The intake service's settings (environment variables `HOTLINE_*`)."""
+"""The intake service's settings: the shared `HOTLINE_*` ones and its own `HOTLINE_INTAKE_*`."""
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hotline.shared.settings import ServiceSettings
 
+# The request categories the seed names (社会服务类 … 生活服务类) and the other common families
+# of the provincial catalogue; configuration, since each city keeps its own list.
+DEFAULT_CATEGORIES = (
+    "社会服务类",
+    "人力资源与社会保障类",
+    "突发事件类",
+    "金融商贸财经类",
+    "生活服务类",
+    "城乡建设类",
+    "交通运输类",
+    "教育文化类",
+    "医疗卫生类",
+    "公共安全类",
+    "生态环境类",
+    "农业农村类",
+    "政务服务类",
+    "其他类",
+)
+DEVELOPMENT_CALL_CENTRE_SECRET = "whsec_ZGV2ZWxvcG1lbnQtb25seS1jYWxsLWNlbnRyZS1zZWNyZXQ="
+
+
+class WebhookSender(BaseModel):
+    """One system allowed to post webhooks: its secrets (several during a rotation) and scopes."""
+
+    secrets: list[SecretStr] = Field(min_length=1)
+    scopes: set[str] = Field(default={"calls", "tickets"})
+
+
+class IntakeOptions(BaseSettings):
+    """Intake's own settings, from `HOTLINE_INTAKE_*`."""
+
+    model_config = SettingsConfigDict(env_prefix="HOTLINE_INTAKE_", extra="ignore")
+
+    # JSON: {"callcentre": {"secrets": ["whsec_…", "whsec_…"], "scopes": ["calls", "tickets"]}}
+    webhook_senders: dict[str, WebhookSender] = Field(
+        default_factory=lambda: {
+            "callcentre": WebhookSender(
+                secrets=[SecretStr(DEVELOPMENT_CALL_CENTRE_SECRET)],
+                scopes={"calls", "tickets", "notices"},
+            )
+        }
+    )
+    ticket_prefix: str = Field(default="SY", pattern=r"^[A-Z]{1,6}$")
+    # GB/T 2260 prefix of the city (邵阳市 4305): location codes outside it are refused.
+    city_code: str = Field(default="4305", pattern=r"^\d{2,6}$")
+    categories: tuple[str, ...] = DEFAULT_CATEGORIES
+    repeat_window_days: int = Field(default=30, ge=1)
+    repeat_same_caller_similarity: float = Field(default=0.3, ge=0, le=1)
+    repeat_same_place_similarity: float = Field(default=0.35, ge=0, le=1)
+    burst_window_minutes: int = Field(default=60, ge=5)
+    burst_threshold: int = Field(default=8, ge=2)
+    burst_similarity: float = Field(default=0.3, ge=0, le=1)
+
 
 class IntakeSettings(ServiceSettings):
-    """Shared settings only, for now; intake's own settings join here."""
+    intake: IntakeOptions = Field(default_factory=IntakeOptions)
+
+    @model_validator(mode="after")
+    def _refuse_development_secret_in_production(self) -> "IntakeSettings":
+        secrets = [
+            secret.get_secret_value()
+            for sender in self.intake.webhook_senders.values()
+            for secret in sender.secrets
+        ]
+        if self.environment == "production" and DEVELOPMENT_CALL_CENTRE_SECRET in secrets:
+            raise ValueError("HOTLINE_INTAKE_WEBHOOK_SENDERS must set real secrets in production")
+        return self

@@ -1,6 +1,9 @@
 """The intake service's application: `uvicorn hotline.intake.main:app`."""
 
+from hotline.intake.api import router
 from hotline.intake.config import IntakeSettings
+from hotline.intake.consumers import consumers
+from hotline.intake.deps import build_context
 from hotline.intake.models import messaging
 from hotline.shared.app import create_service_app
 
@@ -10,4 +13,7 @@ app = create_service_app(
     description="Receives the call centre's webhooks: call records (话单) and tickets (工单).",
     settings_factory=IntakeSettings,
     tables=messaging,
+    routers=[router],
+    consumers=consumers,
+    context=build_context,
 )

@@ -1,5 +1,23 @@
 """The intake service's tables, all in the PostgreSQL schema `intake`."""
 
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ARRAY,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Sequence,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
 from hotline.shared.db import service_metadata
 from hotline.shared.messaging_tables import define_messaging_tables
 
@@ -7,3 +25,123 @@ SCHEMA = "intake"
 
 metadata = service_metadata(SCHEMA)
 messaging = define_messaging_tables(metadata)
+ticket_number_sequence = Sequence("ticket_number_seq", metadata=metadata)
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+
+
+class CallRecord(Base):
+    """One telephone call as the call-centre switch saw it (话单)."""
+
+    __tablename__ = "calls"
+
+    call_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    sender: Mapped[str] = mapped_column(Text)
+    line: Mapped[str] = mapped_column(Text)
+    direction: Mapped[str] = mapped_column(Text)
+    caller_number: Mapped[str] = mapped_column(Text)
+    callee_number: Mapped[str] = mapped_column(Text)
+    agent_id: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ringing_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    connected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    talk_seconds: Mapped[int] = mapped_column(Integer)
+    recording_url: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class Ticket(Base):
+    """One citizen request as intake accepted it (工单), kept current from later events."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        UniqueConstraint("sender", "source_ticket_id"),
+        Index("ix_tickets_caller_recent", "caller_number", "accepted_at"),
+        Index("ix_tickets_place_recent", "location_code", "category", "accepted_at"),
+    )
+
+    ticket_no: Mapped[str] = mapped_column(Text, primary_key=True)
+    sender: Mapped[str] = mapped_column(Text)
+    source_ticket_id: Mapped[str] = mapped_column(Text)
+    call_id: Mapped[str | None] = mapped_column(Text, index=True)
+    channel: Mapped[str] = mapped_column(Text)
+    caller_salutation: Mapped[str] = mapped_column(Text)
+    caller_number: Mapped[str | None] = mapped_column(Text)
+    request_type: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(Text)
+    business_environment: Mapped[bool] = mapped_column(Boolean)
+    location_code: Mapped[str | None] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(Text)
+    content: Mapped[str] = mapped_column(Text)
+    handling_mode: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text)
+    resolution: Mapped[str | None] = mapped_column(Text)
+    suggested_unit: Mapped[str | None] = mapped_column(Text)
+    agent_id: Mapped[str | None] = mapped_column(Text)
+    accepted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    new_facts: Mapped[bool] = mapped_column(Boolean)
+    repeat_of: Mapped[str | None] = mapped_column(ForeignKey("tickets.ticket_no"), index=True)
+    repeat_rule: Mapped[str | None] = mapped_column(Text)
+    notice_id: Mapped[str | None] = mapped_column(ForeignKey("notices.notice_id"))
+    handling_unit: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class OutageNotice(Base):
+    """A planned outage a utility or unit announced: calls about it are answered with its text."""
+
+    __tablename__ = "notices"
+    __table_args__ = (
+        UniqueConstraint("sender", "source_notice_id"),
+        Index("ix_notices_active", "category", "ends_at"),
+    )
+
+    notice_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    sender: Mapped[str] = mapped_column(Text)
+    source_notice_id: Mapped[str] = mapped_column(Text)
+    issuer: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(Text)
+    area_codes: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    keywords: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class WebhookDelivery(Base):
+    """A webhook already answered: a redelivery with the same id gets the same answer."""
+
+    __tablename__ = "webhook_deliveries"
+
+    sender: Mapped[str] = mapped_column(Text, primary_key=True)
+    webhook_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    endpoint: Mapped[str] = mapped_column(Text)
+    status_code: Mapped[int] = mapped_column(Integer)
+    response: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class BurstAlert(Base):
+    """When an area and category last raised a burst alert, so one burst alerts once."""
+
+    __tablename__ = "burst_alerts"
+
+    area_code: Mapped[str] = mapped_column(Text, primary_key=True)
+    category: Mapped[str] = mapped_column(Text, primary_key=True)
+    raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ticket_count: Mapped[int] = mapped_column(Integer)

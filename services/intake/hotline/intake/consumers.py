@@ -1,0 +1,28 @@
+"""Intake's event handlers: tickets kept current, bursts of one issue watched for."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hotline.intake import service
+from hotline.intake.config import IntakeSettings
+from hotline.shared.consumer import ConsumerSpec
+from hotline.shared.events import TICKETS_TOPIC
+
+
+def consumers(settings: IntakeSettings) -> Sequence[ConsumerSpec]:
+    async def detect_burst(session: AsyncSession, event: Any) -> None:
+        await service.detect_burst(session, event, settings.intake)
+
+    return (
+        ConsumerSpec(
+            name="intake",
+            topics=(TICKETS_TOPIC,),
+            handlers={
+                "ticket.created": detect_burst,
+                "ticket.closed": service.on_ticket_closed,
+                "ticket.reopened": service.on_ticket_reopened,
+            },
+        ),
+    )

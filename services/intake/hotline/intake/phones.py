@@ -1,0 +1,31 @@
+"""Telephone numbers: normalised for matching, checked for plausibility, masked for display."""
+
+import re
+
+_SEPARATORS = re.compile(r"[\s\-()（）]")
+_COUNTRY_PREFIX = re.compile(r"^(\+86|0086)(?=1\d{10}$)")
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+LANDLINE = re.compile(r"^0\d{9,11}$|^[2-9]\d{6,7}$")
+# Hotlines and emergency or service numbers: never a citizen's own number (rule T06).
+SERVICE_NUMBER = re.compile(r"^(1\d{2}|12\d{3}|9\d{4}|400\d{7}|800\d{7})$")
+
+
+def normalize(raw: str) -> str:
+    """Digits only, without the +86 country prefix, so one number always matches itself."""
+    return _COUNTRY_PREFIX.sub("", _SEPARATORS.sub("", raw.strip()))
+
+
+def is_service_number(number: str) -> bool:
+    return bool(SERVICE_NUMBER.match(number))
+
+
+def is_citizen_number(number: str) -> bool:
+    """A mobile or landline a citizen can be called back on."""
+    return bool(MOBILE.match(number) or LANDLINE.match(number)) and not is_service_number(number)
+
+
+def mask(number: str) -> str:
+    """138****1234: enough to recognise, not enough to dial. Short service numbers stay whole."""
+    if len(number) < 7 or is_service_number(number):
+        return number
+    return number[:3] + "*" * (len(number) - 7) + number[-4:]

@@ -1,0 +1,68 @@
+"""Standard Webhooks authentication: `webhook-id`, `webhook-timestamp`, `webhook-signature`.
+
+Each sender has one or more secrets (two during a rotation: the sender may sign with either, or
+with both, space-separated). The timestamp must be within five minutes of our clock, which
+with the stored answers per webhook id makes a replay either refused or harmless.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from hotline.intake.config import WebhookSender
+from hotline.shared.problems import Problem
+
+
+@dataclass(frozen=True)
+class VerifiedWebhook:
+    sender: str
+    webhook_id: str
+
+
+class WebhookVerifier:
+    def __init__(self, senders: Mapping[str, WebhookSender]) -> None:
+        self._verifiers = [
+            (name, sender.scopes, Webhook(secret.get_secret_value()))
+            for name, sender in senders.items()
+            for secret in sender.secrets
+        ]
+
+    def verify(self, body: bytes, headers: Mapping[str, str], scope: str) -> VerifiedWebhook:
+        """The sender whose secret signed this body; a 401/403 problem naming the header if none."""
+        webhook_id = headers.get("webhook-id")
+        if not webhook_id or not headers.get("webhook-timestamp"):
+            missing = "webhook-id" if not webhook_id else "webhook-timestamp"
+            raise _unauthorized("missing-signature", f"The {missing} header is missing.", missing)
+        if not headers.get("webhook-signature"):
+            raise _unauthorized(
+                "missing-signature", "The webhook-signature header is missing.", "webhook-signature"
+            )
+        try:
+            text = body.decode()
+        except UnicodeDecodeError as error:
+            raise Problem(400, "not-utf8", "The body is not UTF-8.", field="body") from error
+        for name, scopes, verifier in self._verifiers:
+            try:
+                verifier.verify(text, dict(headers), json_parse=False)
+            except WebhookVerificationError as error:
+                reason = str(error)
+                if "timestamp" in reason or "Invalid Signature Headers" in reason:
+                    raise _unauthorized(
+                        "stale-webhook",
+                        "webhook-timestamp is not within five minutes of now.",
+                        "webhook-timestamp",
+                    ) from error
+                continue
+            if scope not in scopes:
+                raise Problem(
+                    403, "scope-not-allowed", f"{name} may not post {scope}.", field="webhook-id"
+                )
+            return VerifiedWebhook(sender=name, webhook_id=webhook_id)
+        raise _unauthorized(
+            "bad-signature", "No secret we hold signed this body.", "webhook-signature"
+        )
+
+
+def _unauthorized(code: str, detail: str, header: str) -> Problem:
+    return Problem(401, code, detail, field=header)

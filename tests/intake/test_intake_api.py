@@ -1,0 +1,402 @@
+"""Intake's webhooks through HTTP on the real PostgreSQL and broker."""
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from hotline.intake.models import BurstAlert, CallRecord, Ticket, messaging
+from hotline.intake.service import on_ticket_closed
+from hotline.shared.db import create_session_factory
+from hotline.shared.events import TicketClosed, TicketClosedData
+from tests.intake.conftest import (
+    GAS_SECRET,
+    OLD_SECRET,
+    IntakeClient,
+    call_body,
+    citizen_number,
+    place,
+    ticket_body,
+)
+
+
+async def ticket_count(intake: IntakeClient, source_ticket_id: str) -> int:
+    return int(
+        await intake.scalar(select(func.count()).where(Ticket.source_ticket_id == source_ticket_id))
+    )
+
+
+async def outbox_types(intake: IntakeClient, subject: str) -> list[str]:
+    async with intake.engine.connect() as connection:
+        rows = await connection.execute(
+            select(messaging.outbox.c.event_type)
+            .where(messaging.outbox.c.key == subject)
+            .order_by(messaging.outbox.c.id)
+        )
+        return list(rows.scalars())
+
+
+# --- signatures -------------------------------------------------------------------------------
+
+
+async def test_a_signed_ticket_is_numbered_stored_and_announced(intake: IntakeClient) -> None:
+    body = ticket_body()
+
+    response = await intake.post("/v1/tickets", body)
+
+    assert response.status_code == 201, response.text
+    accepted = response.json()
+    local_day = datetime.fromisoformat(body["accepted_at"]).astimezone().strftime("%Y%m")
+    assert accepted["ticket_no"].startswith("SY" + local_day[:4])
+    assert (accepted["handling_mode"], accepted["status"]) == ("forward", "open")
+    assert await outbox_types(intake, accepted["ticket_no"]) == ["ticket.created"]
+    shown = (await intake.http.get(f"/v1/tickets/{accepted['ticket_no']}")).json()
+    number = body["caller"]["number"]
+    assert shown["caller_number"] == f"{number[:3]}****{number[-4:]}"
+
+
+async def test_the_previous_secret_still_signs_during_a_rotation(intake: IntakeClient) -> None:
+    response = await intake.post("/v1/tickets", ticket_body(), secret=OLD_SECRET)
+
+    assert response.status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("change", "code", "field"),
+    [
+        (
+            {"secret": "whsec_" + "cmV0aXJlZC1zZWNyZXQtbm8tbG9uZ2VyLWhlbGQ="},
+            "bad-signature",
+            "webhook-signature",
+        ),
+        (
+            {"sent_at": datetime.now(UTC) - timedelta(minutes=6)},
+            "stale-webhook",
+            "webhook-timestamp",
+        ),
+        (
+            {"sent_at": datetime.now(UTC) + timedelta(minutes=6)},
+            "stale-webhook",
+            "webhook-timestamp",
+        ),
+        ({"headers": {"webhook-signature": ""}}, "missing-signature", "webhook-signature"),
+    ],
+    ids=["unknown-secret", "stale", "from-the-future", "unsigned"],
+)
+async def test_a_webhook_that_fails_authentication_is_refused_and_stores_nothing(
+    intake: IntakeClient, change: dict[str, Any], code: str, field: str
+) -> None:
+    body = ticket_body()
+
+    response = await intake.post("/v1/tickets", body, **change)
+
+    assert response.status_code == 401
+    assert response.json()["type"].endswith(f"/{code}")
+    assert response.json()["errors"][0]["field"] == field
+    assert await ticket_count(intake, body["source_ticket_id"]) == 0
+
+
+async def test_a_sender_may_post_only_what_its_scopes_allow(intake: IntakeClient) -> None:
+    response = await intake.post("/v1/tickets", ticket_body(), secret=GAS_SECRET)
+
+    assert response.status_code == 403
+
+
+async def test_a_redelivered_webhook_gets_the_first_answer_and_changes_nothing(
+    intake: IntakeClient,
+) -> None:
+    body = ticket_body()
+    first = await intake.post("/v1/tickets", body, webhook_id="msg_redelivered_once")
+    outbox_before = await intake.outbox_count()
+
+    again = await intake.post("/v1/tickets", body, webhook_id="msg_redelivered_once")
+
+    assert again.status_code == first.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["webhook-replayed"] == "true"
+    assert await ticket_count(intake, body["source_ticket_id"]) == 1
+    assert await intake.outbox_count() == outbox_before
+
+
+async def test_the_same_desk_ticket_under_a_new_webhook_id_is_a_conflict(
+    intake: IntakeClient,
+) -> None:
+    body = ticket_body()
+    first = (await intake.post("/v1/tickets", body)).json()
+
+    response = await intake.post("/v1/tickets", body)
+
+    assert response.status_code == 409
+    assert response.json()["ticket_no"] == first["ticket_no"]
+    assert response.json()["errors"][0]["field"] == "source_ticket_id"
+
+
+# --- validation -------------------------------------------------------------------------------
+
+FUTURE = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+INVALID_TICKETS = {
+    "missing-content": ({"content": None}, "content"),
+    "unknown-channel": ({"channel": "fax"}, "channel"),
+    "malformed-location": ({"location_code": "43050"}, "location_code"),
+    "unknown-field": ({"priority": "high"}, "priority"),
+    "time-without-offset": ({"accepted_at": "2022-01-31T09:30:00"}, "accepted_at"),
+    "T07-salutation-digits": (
+        {"caller": {"salutation": "123", "number": "13812345678"}},
+        "caller.salutation",
+    ),
+    "T06-service-number": ({"caller": {"salutation": "*女士", "number": "12345"}}, "caller.number"),
+    "T01-phone-without-call": ({"call_id": None}, "call_id"),
+    "unknown-category": ({"category": "星际事务类"}, "category"),
+    "T05-outside-city": ({"location_code": "430102"}, "location_code"),
+    "T05-forward-without-place": ({"location_code": None}, "location_code"),
+    "answered-without-resolution": ({"handling_mode": "answered"}, "resolution"),
+    "T10-stock-phrase": ({"handling_mode": "answered", "resolution": "已告知"}, "resolution"),
+    "T09-garbled-content": ({"content": "燃气锟斤拷锟斤拷停了好几天"}, "content"),
+    "T14-not-accepted-without-reason": ({"handling_mode": "not_accepted"}, "resolution"),
+    "accepted-in-the-future": ({"accepted_at": FUTURE}, "accepted_at"),
+}
+
+
+@pytest.mark.parametrize(("change", "field"), INVALID_TICKETS.values(), ids=INVALID_TICKETS.keys())
+async def test_an_invalid_ticket_is_refused_naming_the_field_and_leaves_nothing(
+    intake: IntakeClient, change: dict[str, Any], field: str
+) -> None:
+    body = {k: v for k, v in (ticket_body() | change).items() if v is not None}
+    outbox_before = await intake.outbox_count()
+
+    response = await intake.post("/v1/tickets", body)
+
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert field in [error["field"] for error in response.json()["errors"]]
+    assert await ticket_count(intake, body["source_ticket_id"]) == 0
+    assert await intake.outbox_count() == outbox_before
+
+
+async def test_an_answer_that_repeats_the_request_is_refused_as_t08(intake: IntakeClient) -> None:
+    body = ticket_body(handling_mode="answered")
+    body["resolution"] = body["content"]
+
+    response = await intake.post("/v1/tickets", body)
+
+    assert response.status_code == 422
+    assert any(e["message"].startswith("T08") for e in response.json()["errors"])
+
+
+# --- call records -----------------------------------------------------------------------------
+
+
+async def test_a_call_record_is_stored_and_announced(intake: IntakeClient) -> None:
+    body = call_body()
+
+    response = await intake.post("/v1/calls", body)
+
+    assert response.status_code == 201, response.text
+    stored = await intake.scalar(
+        select(CallRecord.caller_number).where(CallRecord.call_id == body["call_id"])
+    )
+    assert stored == body["caller_number"]
+    assert await outbox_types(intake, body["call_id"]) == ["call.recorded"]
+
+
+INVALID_CALLS = {
+    "hang-up-before-connect": (
+        {"ended_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat()},
+        "ended_at",
+    ),
+    "answered-without-agent": ({"agent_id": None}, "agent_id"),
+    "abandoned-with-talk-time": ({"outcome": "abandoned", "connected_at": None}, "talk_seconds"),
+    "talk-longer-than-call": ({"talk_seconds": 4000}, "talk_seconds"),
+    "caller-is-a-service-number": ({"caller_number": "110"}, "caller_number"),
+    "unknown-line": ({"line": "12306"}, "line"),
+}
+
+
+@pytest.mark.parametrize(("change", "field"), INVALID_CALLS.values(), ids=INVALID_CALLS.keys())
+async def test_an_impossible_call_record_is_refused_naming_the_field(
+    intake: IntakeClient, change: dict[str, Any], field: str
+) -> None:
+    body = {k: v for k, v in (call_body() | change).items() if v is not None}
+
+    response = await intake.post("/v1/calls", body)
+
+    assert response.status_code == 422, response.text
+    assert field in [error["field"] for error in response.json()["errors"]]
+    assert (
+        await intake.scalar(select(CallRecord).where(CallRecord.call_id == body["call_id"])) is None
+    )
+
+
+async def test_a_call_recorded_twice_under_new_webhook_ids_is_a_conflict(
+    intake: IntakeClient,
+) -> None:
+    body = call_body()
+    await intake.post("/v1/calls", body)
+
+    response = await intake.post("/v1/calls", body)
+
+    assert response.status_code == 409
+
+
+# --- repeat calls (Attachment 5) --------------------------------------------------------------
+
+
+async def test_the_same_caller_again_while_in_progress_is_not_accepted(
+    intake: IntakeClient,
+) -> None:
+    first = ticket_body()
+    original = (await intake.post("/v1/tickets", first)).json()
+
+    again = ticket_body(caller=first["caller"], location_code=first["location_code"])
+    decision = (await intake.post("/v1/tickets", again)).json()
+
+    assert decision["handling_mode"] == "not_accepted"
+    assert decision["repeat_of"] == original["ticket_no"]
+    assert decision["repeat_rule"] == "in_progress_same_caller"
+    assert "正在办理" in decision["resolution"]
+    assert await outbox_types(intake, decision["ticket_no"]) == ["ticket.created", "ticket.closed"]
+
+
+async def test_another_caller_while_in_progress_waits_and_closes_with_the_first(
+    intake: IntakeClient,
+) -> None:
+    first = ticket_body()
+    original = (await intake.post("/v1/tickets", first)).json()
+    other = ticket_body(location_code=first["location_code"])
+    follower = (await intake.post("/v1/tickets", other)).json()
+    assert (follower["status"], follower["repeat_rule"]) == (
+        "awaiting_closure",
+        "in_progress_other_caller",
+    )
+
+    closed = TicketClosed(
+        source="/hotline/dispatch",
+        subject=original["ticket_no"],
+        ticket_id=original["ticket_no"],
+        version=5,
+        data=TicketClosedData(
+            ticket_no=original["ticket_no"],
+            closed_at=datetime.now(UTC),
+            handling_unit="市燃气总公司",
+            resolution="经查，翠园小区停气系管道抢修所致，已于当日18时恢复供气。",
+        ),
+    )
+    async with create_session_factory(intake.engine)() as session, session.begin():
+        await on_ticket_closed(session, closed)
+
+    shown = (await intake.http.get(f"/v1/tickets/{follower['ticket_no']}")).json()
+    assert shown["status"] == "closed"
+    assert shown["resolution"].startswith("经查，翠园小区停气")
+    assert await outbox_types(intake, follower["ticket_no"]) == ["ticket.created", "ticket.closed"]
+
+
+async def test_another_caller_on_a_closed_issue_gets_its_resolution(intake: IntakeClient) -> None:
+    resolution = "已联系市燃气总公司，翠园小区管道检修已完成，当日18时恢复供气。"
+    first = ticket_body(handling_mode="answered", resolution=resolution)
+    original = (await intake.post("/v1/tickets", first)).json()
+
+    other = ticket_body(location_code=first["location_code"])
+    decision = (await intake.post("/v1/tickets", other)).json()
+
+    assert decision["repeat_of"] == original["ticket_no"]
+    assert decision["handling_mode"] == "not_accepted"
+    assert decision["resolution"].startswith(resolution)
+
+
+async def test_a_caller_with_new_facts_gets_a_new_forwarded_ticket(intake: IntakeClient) -> None:
+    first = ticket_body()
+    original = (await intake.post("/v1/tickets", first)).json()
+
+    other = ticket_body(location_code=first["location_code"], new_facts=True)
+    decision = (await intake.post("/v1/tickets", other)).json()
+
+    assert (decision["handling_mode"], decision["status"]) == ("forward", "open")
+    assert decision["repeat_of"] == original["ticket_no"]
+
+
+async def test_a_consultation_is_never_a_repeat(intake: IntakeClient) -> None:
+    first = ticket_body(request_type="consultation")
+    await intake.post("/v1/tickets", first)
+
+    again = ticket_body(
+        request_type="consultation", caller=first["caller"], location_code=first["location_code"]
+    )
+    decision = (await intake.post("/v1/tickets", again)).json()
+
+    assert decision["repeat_of"] is None
+
+
+# --- outage notices ---------------------------------------------------------------------------
+
+
+def gas_notice(area: str) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    return {
+        "source_notice_id": f"gas-{area}",
+        "issuer": "市燃气总公司",
+        "category": "生活服务类",
+        "area_codes": [area],
+        "keywords": ["停气", "燃气"],
+        "starts_at": (now - timedelta(hours=2)).isoformat(),
+        "ends_at": (now + timedelta(days=2)).isoformat(),
+        "text": "因主管道检修，2月1日8时至2月2日18时暂停供气，请提前做好准备。",
+    }
+
+
+async def test_a_call_about_an_announced_outage_is_answered_with_the_notice(
+    intake: IntakeClient,
+) -> None:
+    area = place()[:9]
+    notice = await intake.post("/v1/notices", gas_notice(area), secret=GAS_SECRET)
+    assert notice.status_code == 201, notice.text
+    assert notice.json()["status"] == "active"
+
+    gas = (await intake.post("/v1/tickets", ticket_body(location_code=area + "001"))).json()
+    water = ticket_body(
+        location_code=area + "002", content="小区从早上开始停水，没有任何通知，请尽快处理"
+    )
+    unrelated = (await intake.post("/v1/tickets", water)).json()
+
+    assert (gas["handling_mode"], gas["notice_id"]) == ("answered", notice.json()["notice_id"])
+    assert gas["resolution"].startswith("因主管道检修")
+    assert unrelated["notice_id"] is None
+
+
+async def test_a_notice_that_ends_before_it_starts_is_refused(intake: IntakeClient) -> None:
+    notice = gas_notice(place()[:9]) | {"ends_at": "2022-01-01T00:00:00+08:00"}
+
+    response = await intake.post("/v1/notices", notice, secret=GAS_SECRET)
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "ends_at"
+
+
+async def test_a_burst_of_similar_tickets_with_no_notice_raises_one_alert(
+    intake: IntakeClient,
+) -> None:
+    area = "430511"
+    for n in range(4):
+        body = ticket_body(
+            category="交通运输类",
+            location_code=f"{area}{n:06d}",
+            caller={"salutation": "*先生", "number": citizen_number()},
+            content=f"北塔区资江大桥路口红绿灯全部熄灭，车辆拥堵严重，第{n}位来电",
+            new_facts=True,
+        )
+        assert (await intake.post("/v1/tickets", body)).status_code == 201
+
+    for _ in range(200):
+        alerted = await intake.scalar(
+            select(BurstAlert.ticket_count).where(
+                BurstAlert.area_code == area, BurstAlert.category == "交通运输类"
+            )
+        )
+        if alerted is not None:
+            break
+        await asyncio.sleep(0.1)
+
+    assert alerted is not None
+    assert alerted >= 4
+    assert "alert.burst_detected" in await outbox_types(intake, f"{area}/交通运输类")
