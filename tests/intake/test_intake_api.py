@@ -98,6 +98,24 @@ async def test_a_webhook_that_fails_authentication_is_refused_and_stores_nothing
     assert await ticket_count(intake, body["source_ticket_id"]) == 0
 
 
+@pytest.mark.parametrize(
+    ("headers", "code", "field"),
+    [
+        ({"webhook-signature": "garbage"}, "bad-signature", "webhook-signature"),
+        ({"webhook-signature": "v1,not*base64"}, "bad-signature", "webhook-signature"),
+        ({"webhook-timestamp": "yesterday"}, "malformed-timestamp", "webhook-timestamp"),
+    ],
+)
+async def test_malformed_signature_headers_are_refused_not_crashed_on(
+    intake: IntakeClient, headers: dict[str, str], code: str, field: str
+) -> None:
+    response = await intake.post("/v1/tickets", ticket_body(), headers=headers)
+
+    assert response.status_code == 401
+    assert response.json()["type"].endswith(f"/{code}")
+    assert response.json()["errors"][0]["field"] == field
+
+
 async def test_a_sender_may_post_only_what_its_scopes_allow(intake: IntakeClient) -> None:
     response = await intake.post("/v1/tickets", ticket_body(), secret=GAS_SECRET)
 
@@ -118,6 +136,21 @@ async def test_a_redelivered_webhook_gets_the_first_answer_and_changes_nothing(
     assert again.headers["webhook-replayed"] == "true"
     assert await ticket_count(intake, body["source_ticket_id"]) == 1
     assert await intake.outbox_count() == outbox_before
+
+
+async def test_two_deliveries_of_one_webhook_racing_each_other_get_one_answer(
+    intake: IntakeClient,
+) -> None:
+    body = ticket_body()
+
+    first, second = await asyncio.gather(
+        intake.post("/v1/tickets", body, webhook_id="msg_racing_twins"),
+        intake.post("/v1/tickets", body, webhook_id="msg_racing_twins"),
+    )
+
+    assert first.status_code == second.status_code == 201
+    assert first.json() == second.json()
+    assert await ticket_count(intake, body["source_ticket_id"]) == 1
 
 
 async def test_the_same_desk_ticket_under_a_new_webhook_id_is_a_conflict(
@@ -303,6 +336,71 @@ async def test_another_caller_on_a_closed_issue_gets_its_resolution(intake: Inta
     assert decision["repeat_of"] == original["ticket_no"]
     assert decision["handling_mode"] == "not_accepted"
     assert decision["resolution"].startswith(resolution)
+
+
+async def test_the_same_caller_again_on_a_closed_issue_is_told_it_was_answered(
+    intake: IntakeClient,
+) -> None:
+    resolution = "已联系市燃气总公司，翠园小区管道检修已完成，当日18时恢复供气。"
+    first = ticket_body(handling_mode="answered", resolution=resolution)
+    original = (await intake.post("/v1/tickets", first)).json()
+
+    again = ticket_body(caller=first["caller"], location_code=first["location_code"])
+    decision = (await intake.post("/v1/tickets", again)).json()
+
+    assert (decision["repeat_rule"], decision["handling_mode"]) == (
+        "closed_same_caller",
+        "not_accepted",
+    )
+    assert decision["repeat_of"] == original["ticket_no"]
+    assert "已办结并答复" in decision["resolution"]
+    assert resolution in decision["tell_caller"]
+
+
+async def test_a_different_issue_from_the_same_caller_is_not_a_repeat(intake: IntakeClient) -> None:
+    first = ticket_body(content="宝庆路口的路灯坏了一个星期了，晚上很黑，行人容易摔倒")
+    await intake.post("/v1/tickets", first)
+
+    other = ticket_body(
+        caller=first["caller"],
+        location_code=first["location_code"],
+        content="小区下水道堵塞，污水横流，臭味很大，请尽快疏通",
+    )
+    decision = (await intake.post("/v1/tickets", other)).json()
+
+    assert decision["repeat_of"] is None
+
+
+async def test_a_neighbour_in_the_same_district_is_not_a_repeat_without_the_same_place(
+    intake: IntakeClient,
+) -> None:
+    district = "430503"
+    first = ticket_body(location_code=district, address="翠园小区")
+    await intake.post("/v1/tickets", first)
+
+    other = ticket_body(location_code=district, address="城南公园东门")
+    decision = (await intake.post("/v1/tickets", other)).json()
+
+    assert decision["repeat_of"] is None
+
+
+async def test_a_ticket_the_agent_refused_is_still_linked_to_the_original(
+    intake: IntakeClient,
+) -> None:
+    first = ticket_body()
+    original = (await intake.post("/v1/tickets", first)).json()
+
+    refused = ticket_body(
+        caller=first["caller"],
+        location_code=first["location_code"],
+        handling_mode="not_accepted",
+        resolution="来电人反映的问题已在办理中，本次来电不予受理，已告知其办理进度。",
+    )
+    decision = (await intake.post("/v1/tickets", refused)).json()
+
+    assert decision["handling_mode"] == "not_accepted"
+    assert decision["repeat_of"] == original["ticket_no"]
+    assert decision["resolution"].startswith("来电人反映的问题已在办理中")
 
 
 async def test_a_caller_with_new_facts_gets_a_new_forwarded_ticket(intake: IntakeClient) -> None:

@@ -37,6 +37,11 @@ def test_numbers_are_masked_for_display_but_service_numbers_stay_whole() -> None
     assert phones.mask("12345") == "12345"
 
 
+@pytest.mark.parametrize(("number", "masked"), [("5123456", "****456"), ("55123456", "****3456")])
+def test_short_landlines_still_hide_at_least_four_digits(number: str, masked: str) -> None:
+    assert phones.mask(number) == masked
+
+
 def test_the_same_issue_retold_is_closer_than_an_unrelated_one() -> None:
     gas = "大祥区翠园小区停气三天了，燃气公司没有通知"
     retold = "翠园小区燃气停了三天，什么时候恢复供气"

@@ -28,9 +28,14 @@ def service_metadata(schema: str) -> MetaData:
 
 
 def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
-    """An asyncpg engine; `pool_pre_ping` so a restarted database is survived, not reported."""
+    """An asyncpg engine; `pool_pre_ping` so a restarted database is survived, not reported, and
+    `hide_parameters` so no phone number reaches a log through an SQL error."""
     return create_async_engine(
-        database_url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        database_url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        hide_parameters=True,
     )
 
 

@@ -14,8 +14,8 @@ log = logging.getLogger(__name__)
 
 PROBLEMS = Counter(
     "hotline_problems_total",
-    "Requests refused or failed, by problem type (rejections by reason)",
-    ["service", "route", "code"],
+    "Requests refused or failed, by problem type and the first field at fault",
+    ["service", "route", "code", "field"],
 )
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -60,7 +60,7 @@ def problem_response(
 ) -> JSONResponse:
     route = getattr(request.scope.get("route"), "path", "unmatched")
     service = getattr(request.app.state, "service_name", request.app.title)
-    PROBLEMS.labels(service, route, code).inc()
+    PROBLEMS.labels(service, route, code, _metric_field(errors)).inc()
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + code,
         "title": HTTPStatus(status).phrase,
@@ -72,6 +72,17 @@ def problem_response(
         body["errors"] = errors
     body.update(extra or {})
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def _metric_field(errors: list[dict[str, Any]] | None) -> str:
+    """The first field at fault, top level only; a field the schema does not know is named by
+    the client, so it is counted as "unknown" to keep the label set bounded."""
+    if not errors:
+        return ""
+    first = errors[0]
+    if first.get("code") == "extra_forbidden":
+        return "unknown"
+    return str(first["field"]).split(".")[0][:40]
 
 
 def _field_path(location: tuple[Any, ...] | list[Any]) -> str:

@@ -1,12 +1,12 @@
 """Intake's HTTP API: the call centre's webhooks and ticket status."""
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from hotline.intake import service
+from hotline.intake.deliveries import Answer
 from hotline.intake.deps import CallsWebhook, Context, NoticesWebhook, TicketsWebhook
 from hotline.intake.schemas import (
     CallAccepted,
@@ -17,7 +17,6 @@ from hotline.intake.schemas import (
     TicketIn,
     TicketPublic,
 )
-from hotline.intake.webhooks import VerifiedWebhook
 from hotline.shared.deps import DbSession
 
 router = APIRouter(prefix="/v1", tags=["intake"])
@@ -33,9 +32,7 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
 @router.post("/calls", status_code=201, response_model=CallAccepted, responses=PROBLEMS)
 async def post_call(call: CallRecordIn, webhook: CallsWebhook, session: DbSession) -> JSONResponse:
     """Record a call (话单) when it ends. A redelivery (same webhook-id) gets the first answer."""
-    return await _once(
-        session, webhook, "calls", lambda: service.record_call(session, call, webhook=webhook)
-    )
+    return _respond(await service.record_call(session, call, webhook=webhook))
 
 
 @router.post("/tickets", status_code=201, response_model=TicketAccepted, responses=PROBLEMS)
@@ -43,11 +40,8 @@ async def post_ticket(
     ticket: TicketIn, webhook: TicketsWebhook, session: DbSession, context: Context
 ) -> JSONResponse:
     """Accept a ticket (工单): returns its number and the decision the agent tells the caller."""
-    return await _once(
-        session,
-        webhook,
-        "tickets",
-        lambda: service.accept_ticket(session, ticket, webhook=webhook, options=context.options),
+    return _respond(
+        await service.accept_ticket(session, ticket, webhook=webhook, options=context.options)
     )
 
 
@@ -56,11 +50,8 @@ async def post_notice(
     notice: NoticeIn, webhook: NoticesWebhook, session: DbSession, context: Context
 ) -> JSONResponse:
     """Announce a planned outage: matching calls are answered with its text."""
-    return await _once(
-        session,
-        webhook,
-        "notices",
-        lambda: service.post_notice(session, notice, webhook=webhook, options=context.options),
+    return _respond(
+        await service.post_notice(session, notice, webhook=webhook, options=context.options)
     )
 
 
@@ -70,12 +61,6 @@ async def get_ticket(ticket_no: str, session: DbSession) -> TicketPublic:
     return await service.get_ticket(session, ticket_no)
 
 
-async def _once(
-    session: DbSession,
-    webhook: VerifiedWebhook,
-    endpoint: str,
-    work: Callable[[], Awaitable[service.Answer]],
-) -> JSONResponse:
-    answer = await service.earlier_answer(session, webhook, endpoint) or await work()
+def _respond(answer: Answer) -> JSONResponse:
     headers = {"webhook-replayed": "true"} if answer.replayed else None
     return JSONResponse(answer.body, status_code=answer.status_code, headers=headers)

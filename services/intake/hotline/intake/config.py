@@ -53,7 +53,7 @@ class IntakeOptions(BaseSettings):
     categories: tuple[str, ...] = DEFAULT_CATEGORIES
     repeat_window_days: int = Field(default=30, ge=1)
     repeat_same_caller_similarity: float = Field(default=0.3, ge=0, le=1)
-    repeat_same_place_similarity: float = Field(default=0.35, ge=0, le=1)
+    repeat_same_place_similarity: float = Field(default=0.45, ge=0, le=1)
     burst_window_minutes: int = Field(default=60, ge=5)
     burst_threshold: int = Field(default=8, ge=2)
     burst_similarity: float = Field(default=0.3, ge=0, le=1)

@@ -25,7 +25,11 @@ def is_citizen_number(number: str) -> bool:
 
 
 def mask(number: str) -> str:
-    """138****1234: enough to recognise, not enough to dial. Short service numbers stay whole."""
-    if len(number) < 7 or is_service_number(number):
+    """138****1234: enough to recognise, not enough to dial; at least four digits are always
+    hidden. Service numbers (12345, 110) stay whole."""
+    if is_service_number(number):
         return number
-    return number[:3] + "*" * (len(number) - 7) + number[-4:]
+    if len(number) >= 11:
+        return number[:3] + "*" * (len(number) - 7) + number[-4:]
+    shown = max(0, min(4, len(number) - 4))
+    return "*" * (len(number) - shown) + number[len(number) - shown :]

@@ -1,24 +1,23 @@
 """Intake's domain logic: record calls, accept tickets (repeat calls, outage notices), keep
 tickets current from later events, and watch for bursts of one issue with no notice."""
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.intake import metrics, phones
+from hotline.intake import deliveries, metrics, phones
 from hotline.intake.config import IntakeOptions
+from hotline.intake.deliveries import Answer
 from hotline.intake.models import (
     BurstAlert,
     CallRecord,
     OutageNotice,
     Ticket,
-    WebhookDelivery,
     messaging,
     ticket_number_sequence,
 )
@@ -35,6 +34,7 @@ from hotline.intake.schemas import (
 from hotline.intake.similarity import similarity
 from hotline.intake.validation import call_errors, notice_errors, ticket_errors
 from hotline.intake.webhooks import VerifiedWebhook
+from hotline.shared.deps import after_commit
 from hotline.shared.events import (
     BurstDetected,
     BurstDetectedData,
@@ -54,56 +54,15 @@ LOCAL_TIME = ZoneInfo("Asia/Shanghai")
 SOURCE = "/hotline/intake"
 HOTLINE_UNIT = "12345政务服务便民热线"
 MAX_CANDIDATES = 50
-
-
-@dataclass(frozen=True)
-class Answer:
-    """A webhook's answer, as first given and as given again to a redelivery."""
-
-    status_code: int
-    body: dict[str, Any]
-    replayed: bool = False
-
-
-async def answer_once(
-    session: AsyncSession, webhook: VerifiedWebhook, endpoint: str, status_code: int, body: Any
-) -> Answer:
-    """Remember the answer to this webhook id in the same transaction as its effects."""
-    answer = Answer(status_code, body.model_dump(mode="json"))
-    session.add(
-        WebhookDelivery(
-            sender=webhook.sender,
-            webhook_id=webhook.webhook_id,
-            endpoint=endpoint,
-            status_code=status_code,
-            response=answer.body,
-        )
-    )
-    await _flush_or_conflict(session, "webhook-id", "This webhook is being processed; retry.")
-    return answer
-
-
-async def earlier_answer(
-    session: AsyncSession, webhook: VerifiedWebhook, endpoint: str
-) -> Answer | None:
-    """The answer already given to this webhook id, if it was delivered before."""
-    delivery = await session.get(WebhookDelivery, (webhook.sender, webhook.webhook_id))
-    if delivery is None:
-        return None
-    if delivery.endpoint != endpoint:
-        raise Problem(
-            409,
-            "webhook-id-reused",
-            "This webhook-id was used for another endpoint.",
-            field="webhook-id",
-        )
-    return Answer(delivery.status_code, delivery.response, replayed=True)
+PRECISE_CODE_DIGITS = 9
 
 
 async def record_call(
     session: AsyncSession, call: CallRecordIn, *, webhook: VerifiedWebhook
 ) -> Answer:
     """Store a call record and announce it (`call.recorded`)."""
+    if earlier := await deliveries.claim(session, webhook, "calls"):
+        return earlier
     if errors := call_errors(call, datetime.now(UTC)):
         raise Problem.invalid(errors)
     if await session.get(CallRecord, call.call_id) is not None:
@@ -129,8 +88,8 @@ async def record_call(
     )
     await add_events(session, messaging, event)
     await _flush_or_conflict(session, "call_id", "This call is already recorded.")
-    metrics.CALLS.labels(call.line, call.direction, call.outcome).inc()
-    return await answer_once(session, webhook, "calls", 201, CallAccepted(call_id=call.call_id))
+    after_commit(session, metrics.CALLS.labels(call.line, call.direction, call.outcome).inc)
+    return await deliveries.answer(session, webhook, 201, CallAccepted(call_id=call.call_id))
 
 
 async def accept_ticket(
@@ -138,6 +97,8 @@ async def accept_ticket(
 ) -> Answer:
     """Accept a ticket: answer it from an outage notice, apply the repeat-call table, or take it
     as the agent decided; number it and announce it (`ticket.created`, `ticket.closed`)."""
+    if earlier := await deliveries.claim(session, webhook, "tickets"):
+        return earlier
     if errors := ticket_errors(
         ticket, categories=options.categories, city_prefix=options.city_code, now=datetime.now(UTC)
     ):
@@ -165,15 +126,18 @@ async def accept_ticket(
     if notice is not None:
         handling_mode, status, resolution = "answered", "closed", notice.text
         tell_caller = f"按{notice.issuer}的停限通知答复：{notice.text}"
-        metrics.NOTICE_ANSWERS.inc()
-    elif ticket.request_type != "consultation" and handling_mode != "not_accepted":
+        after_commit(session, metrics.NOTICE_ANSWERS.inc)
+    elif ticket.request_type != "consultation":
         decision = await _repeat_decision(session, ticket, caller_number, options)
-    if decision is not None:
+    if decision is not None and ticket.handling_mode == "not_accepted":
+        # The agent already refused it, with a reason: keep that, but link the original (T14).
+        tell_caller = decision.tell_caller
+    elif decision is not None:
         handling_mode = decision.handling_mode or handling_mode
         status = decision.status or status
         resolution = decision.resolution if decision.handling_mode else resolution
         tell_caller = decision.tell_caller
-        metrics.REPEAT_DECISIONS.labels(decision.rule.value).inc()
+        after_commit(session, metrics.REPEAT_DECISIONS.labels(decision.rule.value).inc)
 
     ticket_no = await _next_ticket_no(session, ticket.accepted_at, options.ticket_prefix)
     closed_here = status == "closed"
@@ -208,7 +172,9 @@ async def accept_ticket(
     session.add(row)
     await add_events(session, messaging, *_ticket_events(row))
     await _flush_or_conflict(session, "source_ticket_id", "This ticket was already accepted.")
-    metrics.TICKETS.labels(ticket.channel, ticket.request_type, handling_mode).inc()
+    after_commit(
+        session, metrics.TICKETS.labels(ticket.channel, ticket.request_type, handling_mode).inc
+    )
     accepted = TicketAccepted(
         ticket_no=ticket_no,
         handling_mode=handling_mode,
@@ -219,13 +185,15 @@ async def accept_ticket(
         notice_id=row.notice_id,
         tell_caller=tell_caller,
     )
-    return await answer_once(session, webhook, "tickets", 201, accepted)
+    return await deliveries.answer(session, webhook, 201, accepted)
 
 
 async def post_notice(
     session: AsyncSession, notice: NoticeIn, *, webhook: VerifiedWebhook, options: IntakeOptions
 ) -> Answer:
     """Store a planned-outage notice; calls about it are answered with its text from now on."""
+    if earlier := await deliveries.claim(session, webhook, "notices"):
+        return earlier
     if errors := notice_errors(
         notice, categories=options.categories, city_prefix=options.city_code
     ):
@@ -247,8 +215,8 @@ async def post_notice(
     state = (
         "scheduled" if notice.starts_at > now else "expired" if notice.ends_at < now else "active"
     )
-    return await answer_once(
-        session, webhook, "notices", 201, NoticeAccepted(notice_id=notice_id, status=state)
+    return await deliveries.answer(
+        session, webhook, 201, NoticeAccepted(notice_id=notice_id, status=state)
     )
 
 
@@ -294,15 +262,23 @@ async def on_ticket_closed(session: AsyncSession, event: TicketClosed) -> None:
 
 
 async def on_ticket_reopened(session: AsyncSession, event: TicketReopened) -> None:
+    """A reopened ticket is in progress again: later repeat calls about it join it."""
     await session.execute(
         update(Ticket)
         .where(Ticket.ticket_no == event.subject, Ticket.version < event.version)
-        .values(status="open", closed_at=None, version=event.version)
+        .values(
+            status="open",
+            closed_at=None,
+            resolution=None,
+            handling_unit=None,
+            version=event.version,
+        )
     )
 
 
 async def detect_burst(session: AsyncSession, event: TicketCreated, options: IntakeOptions) -> None:
-    """Raise `alert.burst_detected` when similar tickets pile up in one district with no notice."""
+    """Raise `alert.burst_detected` when callers pile up about one issue in a district with no
+    notice: distinct callers, so one caller phoning again and again is no burst."""
     ticket = event.data
     if ticket.location_code is None or ticket.notice_id is not None:
         return
@@ -310,37 +286,38 @@ async def detect_burst(session: AsyncSession, event: TicketCreated, options: Int
     since = ticket.accepted_at - timedelta(minutes=options.burst_window_minutes)
     recent = (
         await session.execute(
-            select(Ticket.ticket_no, Ticket.content)
+            select(Ticket.ticket_no, Ticket.caller_number, Ticket.content)
             .where(
                 Ticket.location_code.startswith(area),
                 Ticket.category == ticket.category,
                 Ticket.accepted_at.between(since, ticket.accepted_at),
                 Ticket.notice_id.is_(None),
+                Ticket.handling_mode != "not_accepted",
             )
             .order_by(Ticket.accepted_at.desc())
             .limit(500)
         )
     ).all()
-    alike = [
-        no
-        for no, content in recent
-        if similarity(content, ticket.content) >= options.burst_similarity
-    ]
-    if len(alike) < options.burst_threshold:
-        return
-    last = await session.get(BurstAlert, (area, ticket.category), with_for_update=True)
-    if last is not None and last.raised_at >= since:
+    callers: dict[str, str] = {}
+    for ticket_no, caller, content in recent:
+        if similarity(content, ticket.content) >= options.burst_similarity:
+            callers.setdefault(caller or ticket_no, ticket_no)
+    if len(callers) < options.burst_threshold:
         return
     now = datetime.now(UTC)
-    if last is None:
-        session.add(
-            BurstAlert(
-                area_code=area, category=ticket.category, raised_at=now, ticket_count=len(alike)
-            )
+    raised = await session.scalar(
+        insert(BurstAlert)
+        .values(area_code=area, category=ticket.category, raised_at=now, ticket_count=len(callers))
+        .on_conflict_do_update(
+            index_elements=[BurstAlert.area_code, BurstAlert.category],
+            set_={"raised_at": now, "ticket_count": len(callers)},
+            where=BurstAlert.raised_at < since,
         )
-    else:
-        last.raised_at, last.ticket_count = now, len(alike)
-    metrics.BURST_ALERTS.labels(area, ticket.category).inc()
+        .returning(BurstAlert.area_code)
+    )
+    if raised is None:
+        return  # this burst was already announced
+    after_commit(session, metrics.BURST_ALERTS.labels(area, ticket.category).inc)
     await add_events(
         session,
         messaging,
@@ -351,9 +328,9 @@ async def detect_burst(session: AsyncSession, event: TicketCreated, options: Int
             data=BurstDetectedData(
                 area_code=area,
                 category=ticket.category,
-                ticket_count=len(alike),
+                ticket_count=len(callers),
                 window_minutes=options.burst_window_minutes,
-                sample_ticket_nos=alike[:10],
+                sample_ticket_nos=list(callers.values())[:10],
                 detected_at=now,
             ),
         ),
@@ -386,42 +363,52 @@ async def _matching_notice(session: AsyncSession, ticket: TicketIn) -> OutageNot
 async def _repeat_decision(
     session: AsyncSession, ticket: TicketIn, caller_number: str | None, options: IntakeOptions
 ) -> RepeatDecision | None:
-    """Find the first ticket on the same issue (Attachment 5) and decide what this call is."""
+    """Find the first ticket on the same issue (Attachment 5) and decide what this call is.
+
+    The same issue: the same caller in the same category with similar words, or another caller
+    at the same precise place (a village-level code or the same address) with similar words.
+    """
     same_caller = Ticket.caller_number == caller_number if caller_number else None
-    same_place = Ticket.location_code == ticket.location_code if ticket.location_code else None
+    same_place = _same_place(ticket)
     matches = [condition for condition in (same_caller, same_place) if condition is not None]
     if not matches:
         return None
     since = ticket.accepted_at - timedelta(days=options.repeat_window_days)
     candidates = (
-        await session.scalars(
-            select(Ticket)
+        await session.execute(
+            select(Ticket.ticket_no, Ticket.caller_number, Ticket.content)
             .where(
                 or_(*matches),
                 Ticket.category == ticket.category,
                 Ticket.accepted_at.between(since, ticket.accepted_at),
-                Ticket.repeat_of.is_(None),
+                # Originals only: not the refused repeats, nor those waiting on another ticket.
                 Ticket.handling_mode != "not_accepted",
+                Ticket.status != "awaiting_closure",
                 Ticket.request_type != "consultation",
             )
             .order_by(Ticket.accepted_at.desc())
             .limit(MAX_CANDIDATES)
         )
     ).all()
-    best: tuple[float, Ticket] | None = None
-    for candidate in candidates:
-        is_same_caller = caller_number is not None and candidate.caller_number == caller_number
+    best: tuple[float, str] | None = None
+    for ticket_no, number, content in candidates:
+        is_same_caller = caller_number is not None and number == caller_number
         threshold = (
             options.repeat_same_caller_similarity
             if is_same_caller
             else options.repeat_same_place_similarity
         )
-        score = similarity(candidate.content, ticket.content)
+        score = similarity(content, ticket.content)
         if score >= threshold and (best is None or score > best[0]):
-            best = (score, candidate)
+            best = (score, ticket_no)
     if best is None:
         return None
-    original = best[1]
+    # Read the original under a share lock, so it cannot close between our reading its state
+    # and our committing a ticket that waits on it.
+    original = await session.scalar(
+        select(Ticket).where(Ticket.ticket_no == best[1]).with_for_update(read=True)
+    )
+    assert original is not None
     return decide(
         Original(
             original.ticket_no,
@@ -431,6 +418,15 @@ async def _repeat_decision(
         same_caller=caller_number is not None and original.caller_number == caller_number,
         new_facts=ticket.new_facts,
     )
+
+
+def _same_place(ticket: TicketIn) -> ColumnElement[bool] | None:
+    """A district code alone covers too many people; a village code or an address does not."""
+    if ticket.location_code is not None and len(ticket.location_code) >= PRECISE_CODE_DIGITS:
+        return Ticket.location_code == ticket.location_code
+    if ticket.location_code is not None and ticket.address:
+        return and_(Ticket.location_code == ticket.location_code, Ticket.address == ticket.address)
+    return None
 
 
 async def _next_ticket_no(session: AsyncSession, accepted_at: datetime, prefix: str) -> str:

@@ -47,13 +47,23 @@ class WebhookVerifier:
                 verifier.verify(text, dict(headers), json_parse=False)
             except WebhookVerificationError as error:
                 reason = str(error)
-                if "timestamp" in reason or "Invalid Signature Headers" in reason:
+                if "Invalid Signature Headers" in reason:
+                    raise _unauthorized(
+                        "malformed-timestamp",
+                        "webhook-timestamp is not a Unix time in seconds.",
+                        "webhook-timestamp",
+                    ) from error
+                if "timestamp" in reason:
                     raise _unauthorized(
                         "stale-webhook",
                         "webhook-timestamp is not within five minutes of now.",
                         "webhook-timestamp",
                     ) from error
                 continue
+            except ValueError as error:  # a signature that is not `v1,<base64>`
+                raise _unauthorized(
+                    "bad-signature", "webhook-signature is malformed.", "webhook-signature"
+                ) from error
             if scope not in scopes:
                 raise Problem(
                     403, "scope-not-allowed", f"{name} may not post {scope}.", field="webhook-id"
