@@ -1,6 +1,6 @@
 """PostgreSQL access: one async engine per process, one schema per service."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from sqlalchemy import MetaData, text
@@ -43,11 +43,23 @@ def create_session_factory(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+AFTER_COMMIT = "hotline.after_commit"
+
+
+def after_commit(session: AsyncSession, action: Callable[[], None]) -> None:
+    """Run `action` (count a metric, say) only once the session's transaction has committed."""
+    session.info.setdefault(AFTER_COMMIT, []).append(action)
+
+
 @asynccontextmanager
 async def unit_of_work(sessions: SessionFactory) -> AsyncIterator[AsyncSession]:
-    """One transaction: committed when the block ends, rolled back if it raises."""
-    async with sessions() as session, session.begin():
-        yield session
+    """One transaction: committed when the block ends, rolled back if it raises; then what was
+    deferred with `after_commit` runs."""
+    async with sessions() as session:
+        async with session.begin():
+            yield session
+        for action in session.info.pop(AFTER_COMMIT, []):
+            action()
 
 
 async def database_is_reachable(engine: AsyncEngine) -> bool:

@@ -148,6 +148,104 @@ class TicketReopened(Event):
     data: TicketReopenedData
 
 
+class TicketDispatchedData(EventData):
+    ticket_no: str
+    unit_id: str
+    unit_name: str
+    dispatched_at: AwareDatetime
+    deadline: AwareDatetime
+    how: Literal["routed", "suggested", "manual", "reassigned", "return_accepted", "reopened"]
+    by: str | None = None
+
+
+class TicketDispatched(Event):
+    type: Literal["ticket.dispatched"] = "ticket.dispatched"
+    data: TicketDispatchedData
+
+
+class UnitActionData(EventData):
+    """A unit's step on a ticket; `detail` is its reason or text where the step has one."""
+
+    ticket_no: str
+    unit_id: str
+    at: AwareDatetime
+    detail: str | None = None
+
+
+class TicketSigned(Event):
+    type: Literal["ticket.signed"] = "ticket.signed"
+    data: UnitActionData
+
+
+class TicketReturnRequested(Event):
+    type: Literal["ticket.return_requested"] = "ticket.return_requested"
+    data: UnitActionData
+
+
+class TicketRepliedData(UnitActionData):
+    actions: str
+    result: str
+    citizen_contacted: bool
+
+
+class TicketReplied(Event):
+    type: Literal["ticket.replied"] = "ticket.replied"
+    data: TicketRepliedData
+
+
+class TicketExtensionRequestedData(UnitActionData):
+    current_deadline: AwareDatetime
+    requested_deadline: AwareDatetime
+
+
+class TicketExtensionRequested(Event):
+    type: Literal["ticket.extension_requested"] = "ticket.extension_requested"
+    data: TicketExtensionRequestedData
+
+
+class ReviewData(EventData):
+    """A supervisor's decision on what a unit asked or sent."""
+
+    ticket_no: str
+    unit_id: str
+    outcome: Literal["accepted", "rejected"]
+    reviewer: str
+    note: str | None
+    at: AwareDatetime
+    new_deadline: AwareDatetime | None = None
+
+
+class TicketReturnReviewed(Event):
+    type: Literal["ticket.return_reviewed"] = "ticket.return_reviewed"
+    data: ReviewData
+
+
+class TicketExtensionReviewed(Event):
+    type: Literal["ticket.extension_reviewed"] = "ticket.extension_reviewed"
+    data: ReviewData
+
+
+class TicketReplyReviewed(Event):
+    type: Literal["ticket.reply_reviewed"] = "ticket.reply_reviewed"
+    data: ReviewData
+
+
+class DeadlineData(EventData):
+    ticket_no: str
+    unit_id: str
+    deadline: AwareDatetime
+
+
+class TicketDeadlineNear(Event):
+    type: Literal["ticket.deadline_near"] = "ticket.deadline_near"
+    data: DeadlineData
+
+
+class TicketOverdue(Event):
+    type: Literal["ticket.overdue"] = "ticket.overdue"
+    data: DeadlineData
+
+
 class BurstDetectedData(EventData):
     """Similar tickets piling up in one area with no outage notice to answer them."""
 
@@ -166,7 +264,21 @@ class BurstDetected(Event):
 
 
 AnyEvent = Annotated[
-    CallRecorded | TicketCreated | TicketClosed | TicketReopened | BurstDetected,
+    CallRecorded
+    | TicketCreated
+    | TicketDispatched
+    | TicketSigned
+    | TicketReturnRequested
+    | TicketReturnReviewed
+    | TicketExtensionRequested
+    | TicketExtensionReviewed
+    | TicketReplied
+    | TicketReplyReviewed
+    | TicketDeadlineNear
+    | TicketOverdue
+    | TicketClosed
+    | TicketReopened
+    | BurstDetected,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)

@@ -41,6 +41,7 @@ class Problem(Exception):
         self.detail = detail
         self.errors = errors or ([{"field": field, "message": detail}] if field else [])
         self.extra = extra or {}
+        self.headers: dict[str, str] = {}
 
     @classmethod
     def invalid(cls, errors: list[dict[str, str]]) -> "Problem":
@@ -107,9 +108,11 @@ async def _on_validation_error(request: Request, error: Exception) -> JSONRespon
 
 async def _on_problem(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, Problem)
-    return problem_response(
+    response = problem_response(
         request, error.status, error.code, error.detail, errors=error.errors, extra=error.extra
     )
+    response.headers.update(error.headers)
+    return response
 
 
 async def _on_http_exception(request: Request, error: Exception) -> JSONResponse:

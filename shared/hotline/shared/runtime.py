@@ -2,9 +2,10 @@
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -17,6 +18,9 @@ from hotline.shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
+# A background loop of a service's own (a timer, say): runs until the event is set.
+Runner = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+
 
 @dataclass
 class ServiceRuntime:
@@ -28,6 +32,7 @@ class ServiceRuntime:
     broker: Broker
     relay: OutboxRelay
     consumers: list[IdempotentConsumer]
+    timers: Sequence[Runner] = ()
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -36,6 +41,10 @@ class ServiceRuntime:
         for consumer in self.consumers:
             self.tasks.append(
                 asyncio.create_task(consumer.run(self.stop), name=f"consumer-{consumer.spec.name}")
+            )
+        for number, timer in enumerate(self.timers):
+            self.tasks.append(
+                asyncio.create_task(timer(self.stop), name=f"{self.name}-timer-{number}")
             )
 
     async def shutdown(self) -> None:
@@ -56,6 +65,7 @@ async def service_runtime(
     settings: ServiceSettings,
     tables: MessagingTables,
     consumers: Sequence[ConsumerSpec] = (),
+    timers: Callable[[SessionFactory], Sequence[Runner]] = lambda sessions: (),
 ) -> AsyncIterator[ServiceRuntime]:
     """Build a service's runtime, run its relay and consumers, and shut it all down after."""
     engine = create_engine(
@@ -85,6 +95,7 @@ async def service_runtime(
             )
             for spec in consumers
         ],
+        timers=timers(sessions),
     )
     runtime.start_background_work()
     try:

@@ -1,7 +1,11 @@
 """The dispatch service's application: `uvicorn hotline.dispatch.main:app`."""
 
+from hotline.dispatch.api import supervisor_router, unit_router
 from hotline.dispatch.config import DispatchSettings
+from hotline.dispatch.consumers import consumers
+from hotline.dispatch.deps import build_context
 from hotline.dispatch.models import messaging
+from hotline.dispatch.scheduled import timers
 from hotline.shared.app import create_service_app
 
 app = create_service_app(
@@ -10,4 +14,8 @@ app = create_service_app(
     description="Forwards tickets to handling units (承办单位) and tracks their deadlines.",
     settings_factory=DispatchSettings,
     tables=messaging,
+    routers=[unit_router, supervisor_router],
+    consumers=consumers,
+    context=build_context,
+    timers=timers,
 )

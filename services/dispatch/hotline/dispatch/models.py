@@ -1,5 +1,10 @@
 """The dispatch service's tables, all in the PostgreSQL schema `dispatch`."""
 
+from datetime import datetime
+
+from sqlalchemy import ARRAY, Boolean, DateTime, ForeignKey, Index, Integer, Text, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
 from hotline.shared.db import service_metadata
 from hotline.shared.messaging_tables import define_messaging_tables
 
@@ -7,3 +12,112 @@ SCHEMA = "dispatch"
 
 metadata = service_metadata(SCHEMA)
 messaging = define_messaging_tables(metadata)
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+
+
+class Timestamped:
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class Unit(Timestamped, Base):
+    """A handling unit (承办单位): what it handles, where, and whether it takes tickets now."""
+
+    __tablename__ = "units"
+
+    unit_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
+    kind: Mapped[str] = mapped_column(Text)
+    # Categories it handles ("*" for all) and location-code prefixes it serves ("4305" city-wide).
+    categories: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    location_prefixes: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    contact: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class UnitCredential(Base):
+    """An API key of a unit's system; only a hash of its secret is kept."""
+
+    __tablename__ = "unit_credentials"
+
+    key_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.unit_id"), index=True)
+    secret_hash: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DispatchTicket(Timestamped, Base):
+    """A forwarded ticket on its way through a unit: where it is, and by when it is due."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_unit_state_deadline", "unit_id", "state", "deadline"),
+        Index("ix_tickets_open_deadline", "deadline", postgresql_where="state <> 'closed'"),
+    )
+
+    ticket_no: Mapped[str] = mapped_column(Text, primary_key=True)
+    request_type: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(Text)
+    location_code: Mapped[str | None] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(Text)
+    content: Mapped[str] = mapped_column(Text)
+    caller_salutation: Mapped[str] = mapped_column(Text)
+    caller_number: Mapped[str | None] = mapped_column(Text)
+    suggested_unit: Mapped[str | None] = mapped_column(Text)
+    accepted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # manual (supervisors' queue), dispatched, signed, return_requested, replied, closed
+    state: Mapped[str] = mapped_column(Text)
+    unit_id: Mapped[str | None] = mapped_column(ForeignKey("units.unit_id"))
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    overdue: Mapped[bool] = mapped_column(Boolean, default=False)
+    replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class Reply(Base):
+    """What a unit says it did (答复), and the hotline's verdict on it."""
+
+    __tablename__ = "replies"
+
+    reply_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_no: Mapped[str] = mapped_column(ForeignKey("tickets.ticket_no"), index=True)
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.unit_id"))
+    actions: Mapped[str] = mapped_column(Text)
+    result: Mapped[str] = mapped_column(Text)
+    citizen_contacted: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    status: Mapped[str] = mapped_column(Text)  # pending, accepted, sent_back
+    reviewer: Mapped[str | None] = mapped_column(Text)
+    review_note: Mapped[str | None] = mapped_column(Text)
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class UnitRequest(Base):
+    """A unit's request to return a ticket (退单) or to extend its deadline (延期)."""
+
+    __tablename__ = "unit_requests"
+    __table_args__ = (Index("ix_unit_requests_pending", "ticket_no", "kind", "status"),)
+
+    request_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_no: Mapped[str] = mapped_column(ForeignKey("tickets.ticket_no"))
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.unit_id"), index=True)
+    kind: Mapped[str] = mapped_column(Text)  # return, extension
+    reason: Mapped[str] = mapped_column(Text)
+    current_deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    requested_deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    status: Mapped[str] = mapped_column(Text)  # pending, accepted, rejected
+    reviewer: Mapped[str | None] = mapped_column(Text)
+    review_note: Mapped[str | None] = mapped_column(Text)
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,30 @@
+"""Dispatch's event handlers: forwarded tickets arrive from intake, reopened ones from callback."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hotline.dispatch import service
+from hotline.dispatch.config import DispatchSettings
+from hotline.dispatch.deps import build_context
+from hotline.shared.consumer import ConsumerSpec
+from hotline.shared.events import TICKETS_TOPIC
+
+
+def consumers(settings: DispatchSettings) -> Sequence[ConsumerSpec]:
+    context = build_context(settings)
+
+    async def created(session: AsyncSession, event: Any) -> None:
+        await service.on_ticket_created(session, event, context)
+
+    async def reopened(session: AsyncSession, event: Any) -> None:
+        await service.on_ticket_reopened(session, event, context)
+
+    return (
+        ConsumerSpec(
+            name="dispatch",
+            topics=(TICKETS_TOPIC,),
+            handlers={"ticket.created": created, "ticket.reopened": reopened},
+        ),
+    )

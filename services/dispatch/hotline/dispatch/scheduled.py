@@ -1,0 +1,41 @@
+"""Dispatch's timer: overdue tickets marked, reminders sent, the open-ticket gauge refreshed."""
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from hotline.dispatch import metrics, service
+from hotline.dispatch.config import DispatchSettings
+from hotline.shared.backoff import sleep_unless_stopped
+from hotline.shared.db import SessionFactory, unit_of_work
+from hotline.shared.runtime import Runner
+
+log = logging.getLogger(__name__)
+
+
+async def run_deadlines_once(sessions: SessionFactory, reminder_hours: float) -> tuple[int, int]:
+    """One pass: returns (tickets marked overdue, reminders sent)."""
+    now = datetime.now(UTC)
+    async with unit_of_work(sessions) as session:
+        overdue = await service.mark_overdue(session, now)
+        reminded = await service.remind(session, now, reminder_hours)
+        counts = await service.count_open(session)
+    metrics.OPEN_TICKETS.clear()
+    for (unit_id, state), count in counts.items():
+        metrics.OPEN_TICKETS.labels(unit_id, state).set(count)
+    return overdue, reminded
+
+
+def timers(settings: DispatchSettings, sessions: SessionFactory) -> Sequence[Runner]:
+    options = settings.dispatch
+
+    async def deadlines(stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await run_deadlines_once(sessions, options.reminder_hours)
+            except Exception:
+                log.exception("the deadline pass failed; next pass as scheduled")
+            await sleep_unless_stopped(stop, options.scheduler_interval_seconds)
+
+    return (deadlines,)

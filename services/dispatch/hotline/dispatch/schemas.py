@@ -1,0 +1,170 @@
+"""The bodies of dispatch's API: the unit registry, the unit API and the supervisors' reviews."""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=6, max_length=2000)]
+UnitKind = Literal[
+    "district_government", "city_bureau", "utility", "hospital", "bank", "enterprise", "hotline"
+]
+TicketState = Literal["manual", "dispatched", "signed", "return_requested", "replied", "closed"]
+LocationPrefix = Annotated[str, StringConstraints(pattern=r"^\d{2,12}$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class UnitBase(Strict):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=100)]
+    kind: UnitKind
+    categories: list[Annotated[str, StringConstraints(min_length=1)]] = Field(
+        default_factory=list, description='Categories it handles; "*" for all'
+    )
+    location_prefixes: list[LocationPrefix] = Field(
+        default_factory=list, description='Location-code prefixes it serves; "4305" is city-wide'
+    )
+    contact: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class UnitCreate(UnitBase):
+    unit_id: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]{2,15}$")]
+
+
+class UnitUpdate(Strict):
+    name: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=100)]
+        | None
+    ) = None
+    kind: UnitKind | None = None
+    categories: list[Annotated[str, StringConstraints(min_length=1)]] | None = None
+    location_prefixes: list[LocationPrefix] | None = None
+    contact: Annotated[str, StringConstraints(max_length=200)] | None = None
+    active: bool | None = None
+
+
+class UnitPublic(UnitBase):
+    model_config = ConfigDict(from_attributes=True)
+
+    unit_id: str
+    active: bool
+
+
+class CredentialIssued(BaseModel):
+    """Shown once: store `api_key` in the unit's system; the hotline keeps only its hash."""
+
+    key_id: str
+    unit_id: str
+    api_key: str
+
+
+class TicketForUnit(BaseModel):
+    """A ticket as its unit sees it, with the caller's number: the unit must contact them."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    ticket_no: str
+    request_type: str
+    category: str
+    location_code: str | None
+    address: str | None
+    content: str
+    caller_salutation: str
+    caller_number: str | None
+    accepted_at: datetime
+    state: TicketState
+    dispatched_at: datetime | None
+    signed_at: datetime | None
+    deadline: datetime | None
+    overdue: bool
+    reopen_count: int
+
+
+class TicketPage(BaseModel):
+    items: list[TicketForUnit]
+    total: int
+    page: int
+    page_size: int
+
+
+class TicketForSupervisor(TicketForUnit):
+    unit_id: str | None
+    suggested_unit: str | None
+    version: int
+
+
+class ReplyIn(Strict):
+    """What the unit did, what came of it, and whether it spoke to the citizen."""
+
+    actions: Text = Field(description="What was done (办理过程)")
+    result: Text = Field(description="The result (办理结果)")
+    citizen_contacted: bool
+
+
+class ReturnIn(Strict):
+    reason: Reason = Field(description="Why the ticket is not this unit's (退单理由)")
+
+
+class ExtensionIn(Strict):
+    reason: Reason
+    requested_deadline: AwareDatetime
+
+
+class ReviewIn(Strict):
+    accept: bool
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+    unit_id: str | None = Field(
+        default=None, description="Accepting a return: the unit to send the ticket to instead"
+    )
+
+
+class DispatchIn(Strict):
+    unit_id: str
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+
+
+class StepDone(BaseModel):
+    """The ticket after a step, for the caller of the API to show."""
+
+    ticket_no: str
+    state: TicketState
+    unit_id: str | None
+    deadline: datetime | None
+    version: int
+    rule_codes: list[str] = Field(default_factory=list)
+
+
+class PendingRequest(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    request_id: int
+    ticket_no: str
+    unit_id: str
+    kind: Literal["return", "extension"]
+    reason: str
+    current_deadline: datetime | None
+    requested_deadline: datetime | None
+    created_at: datetime
+
+
+class PendingReply(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    reply_id: int
+    ticket_no: str
+    unit_id: str
+    actions: str
+    result: str
+    citizen_contacted: bool
+    created_at: datetime
+
+
+class SupervisorQueue(BaseModel):
+    """What waits on a supervisor: tickets no rule could route, and units' requests and replies."""
+
+    manual: list[TicketForSupervisor]
+    requests: list[PendingRequest]
+    replies: list[PendingReply]

@@ -1,0 +1,690 @@
+"""A forwarded ticket's life in dispatch: routed to a unit, signed, replied to or returned,
+extended, reviewed by the hotline, closed, reopened; deadlines kept in working days."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hotline.dispatch import metrics
+from hotline.dispatch.config import DispatchOptions
+from hotline.dispatch.models import DispatchTicket, Reply, Unit, UnitRequest, messaging
+from hotline.dispatch.routing import Route, UnitRemit, choose_unit
+from hotline.dispatch.schemas import (
+    DispatchIn,
+    ExtensionIn,
+    PendingReply,
+    PendingRequest,
+    ReplyIn,
+    ReturnIn,
+    ReviewIn,
+    StepDone,
+    SupervisorQueue,
+    TicketForSupervisor,
+    TicketForUnit,
+    TicketPage,
+)
+from hotline.dispatch.working_days import WorkingCalendar
+from hotline.shared.deps import after_commit
+from hotline.shared.events import (
+    DeadlineData,
+    Event,
+    ReviewData,
+    TicketClosed,
+    TicketClosedData,
+    TicketCreated,
+    TicketDeadlineNear,
+    TicketDispatched,
+    TicketDispatchedData,
+    TicketExtensionRequested,
+    TicketExtensionRequestedData,
+    TicketExtensionReviewed,
+    TicketOverdue,
+    TicketReopened,
+    TicketReplied,
+    TicketRepliedData,
+    TicketReplyReviewed,
+    TicketReturnRequested,
+    TicketReturnReviewed,
+    TicketSigned,
+    UnitActionData,
+)
+from hotline.shared.outbox import add_events
+from hotline.shared.problems import Problem
+from hotline.shared.text_quality import copies_request, garbled, too_simple
+
+SOURCE = "/hotline/dispatch"
+OPEN_STATES = ("dispatched", "signed", "return_requested")
+SCHEDULER_BATCH = 500
+
+
+@dataclass(frozen=True)
+class DispatchContext:
+    options: DispatchOptions
+    calendar: WorkingCalendar
+
+
+# --- from intake and callback ----------------------------------------------------------------
+
+
+async def on_ticket_created(
+    session: AsyncSession, event: TicketCreated, ctx: DispatchContext
+) -> None:
+    """Take a forwarded ticket: route it to a unit, or leave it in the supervisors' queue."""
+    data = event.data
+    if data.handling_mode != "forward" or data.status != "open":
+        return
+    if await session.get(DispatchTicket, data.ticket_no) is not None:
+        return
+    ticket = DispatchTicket(
+        ticket_no=data.ticket_no,
+        request_type=data.request_type,
+        category=data.category,
+        location_code=data.location_code,
+        address=data.address,
+        content=data.content,
+        caller_salutation=data.caller_salutation,
+        caller_number=data.caller.number if data.caller else None,
+        suggested_unit=data.suggested_unit,
+        accepted_at=data.accepted_at,
+        state="manual",
+        version=event.version,
+        overdue=False,
+        reopen_count=0,
+    )
+    session.add(ticket)
+    route = choose_unit(
+        await _remits(session),
+        category=data.category,
+        location_code=data.location_code,
+        suggested=data.suggested_unit,
+    )
+    if route is not None:
+        await _dispatch(session, ticket, route.unit_id, route.how, ctx)
+
+
+async def on_ticket_reopened(
+    session: AsyncSession, event: TicketReopened, ctx: DispatchContext
+) -> None:
+    """An unsatisfied citizen: the ticket goes back to the same unit, flagged as a reopening."""
+    ticket = await session.get(DispatchTicket, event.subject, with_for_update=True)
+    if ticket is None or event.version <= ticket.version:
+        return
+    ticket.version = event.version
+    ticket.reopen_count += 1
+    ticket.closed_at = ticket.replied_at = None
+    unit = await session.get(Unit, ticket.unit_id) if ticket.unit_id else None
+    if unit is None or not unit.active:
+        ticket.state, ticket.unit_id = "manual", None
+        return
+    await _dispatch(session, ticket, unit.unit_id, "reopened", ctx)
+
+
+# --- the unit API ----------------------------------------------------------------------------
+
+
+async def list_unit_tickets(
+    session: AsyncSession,
+    unit_id: str,
+    *,
+    state: str | None,
+    overdue: bool | None,
+    page: int,
+    page_size: int,
+) -> TicketPage:
+    """A unit's tickets, the nearest deadline first."""
+    where = [DispatchTicket.unit_id == unit_id]
+    if state is not None:
+        where.append(DispatchTicket.state == state)
+    if overdue is not None:
+        where.append(DispatchTicket.overdue.is_(overdue))
+    total = await session.scalar(select(func.count()).select_from(DispatchTicket).where(*where))
+    rows = await session.scalars(
+        select(DispatchTicket)
+        .where(*where)
+        .order_by(DispatchTicket.deadline.asc().nulls_last(), DispatchTicket.ticket_no)
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    )
+    return TicketPage(
+        items=[TicketForUnit.model_validate(row) for row in rows],
+        total=total or 0,
+        page=page,
+        page_size=page_size,
+    )
+
+
+async def get_unit_ticket(session: AsyncSession, unit_id: str, ticket_no: str) -> TicketForUnit:
+    return TicketForUnit.model_validate(
+        await _units_ticket(session, unit_id, ticket_no, lock=False)
+    )
+
+
+async def sign(session: AsyncSession, unit_id: str, ticket_no: str) -> StepDone:
+    """The unit acknowledges the ticket (签收)."""
+    ticket = await _units_ticket(session, unit_id, ticket_no)
+    _require_state(ticket, "dispatched", action="sign")
+    now = _now()
+    ticket.state, ticket.signed_at = "signed", now
+    assert ticket.dispatched_at is not None
+    after_commit(
+        session,
+        lambda: metrics.TIME_TO_SIGN.labels(unit_id).observe(
+            (now - ticket.dispatched_at).total_seconds() if ticket.dispatched_at else 0
+        ),
+    )
+    await _emit(
+        session, ticket, TicketSigned, UnitActionData(ticket_no=ticket_no, unit_id=unit_id, at=now)
+    )
+    return _step(ticket)
+
+
+async def reply(
+    session: AsyncSession, unit_id: str, ticket_no: str, body: ReplyIn, ctx: DispatchContext
+) -> StepDone:
+    """The unit's answer (答复): refused if it breaks a quality rule (T08, T09, T10); accepted at
+    once when it passes and the hotline accepts replies automatically; else left for review."""
+    ticket = await _units_ticket(session, unit_id, ticket_no)
+    _require_state(ticket, "signed", action="reply to")
+    findings = reply_findings(ticket.content, body.actions, body.result)
+    if findings:
+        for code, _ in findings:
+            after_commit(session, metrics.REPLIES_REFUSED.labels(unit_id, code).inc)
+        raise Problem(
+            422,
+            "reply-refused",
+            "The reply breaks the provincial text rules: "
+            + "; ".join(f"{c} {m}" for c, m in findings),
+            errors=[
+                {"field": "result", "message": f"{code}: {message}"} for code, message in findings
+            ],
+            extra={"rule_codes": [code for code, _ in findings]},
+        )
+    now = _now()
+    answer = Reply(
+        ticket_no=ticket_no,
+        unit_id=unit_id,
+        actions=body.actions,
+        result=body.result,
+        citizen_contacted=body.citizen_contacted,
+        status="pending",
+    )
+    session.add(answer)
+    ticket.state, ticket.replied_at = "replied", now
+    dispatched_at = ticket.dispatched_at or now
+    after_commit(
+        session,
+        lambda: metrics.TIME_TO_REPLY.labels(unit_id).observe(
+            (now - dispatched_at).total_seconds()
+        ),
+    )
+    await _emit(
+        session,
+        ticket,
+        TicketReplied,
+        TicketRepliedData(
+            ticket_no=ticket_no,
+            unit_id=unit_id,
+            at=now,
+            actions=body.actions,
+            result=body.result,
+            citizen_contacted=body.citizen_contacted,
+        ),
+    )
+    if ctx.options.auto_accept_replies:
+        answer.status, answer.reviewer, answer.reviewed_at = "accepted", "auto", now
+        await _close(session, ticket, answer)
+    return _step(ticket)
+
+
+async def request_return(
+    session: AsyncSession, unit_id: str, ticket_no: str, body: ReturnIn
+) -> StepDone:
+    """The unit says the ticket is not its own (退单); a supervisor decides."""
+    ticket = await _units_ticket(session, unit_id, ticket_no)
+    _require_state(ticket, "dispatched", "signed", action="return")
+    session.add(
+        UnitRequest(
+            ticket_no=ticket_no,
+            unit_id=unit_id,
+            kind="return",
+            reason=body.reason,
+            status="pending",
+        )
+    )
+    ticket.state = "return_requested"
+    after_commit(session, metrics.RETURNS.labels(unit_id).inc)
+    await _emit(
+        session,
+        ticket,
+        TicketReturnRequested,
+        UnitActionData(ticket_no=ticket_no, unit_id=unit_id, at=_now(), detail=body.reason),
+    )
+    return _step(ticket)
+
+
+async def request_extension(
+    session: AsyncSession, unit_id: str, ticket_no: str, body: ExtensionIn
+) -> StepDone:
+    """The unit asks for a later deadline (延期) — only before the current one has passed (T15)."""
+    ticket = await _units_ticket(session, unit_id, ticket_no)
+    _require_state(ticket, "dispatched", "signed", action="extend")
+    assert ticket.deadline is not None
+    now = _now()
+    if now >= ticket.deadline:
+        raise Problem(
+            422,
+            "extension-too-late",
+            "T15: an extension must be asked before the deadline, which has passed.",
+            field="requested_deadline",
+            extra={"deadline": ticket.deadline.isoformat()},
+        )
+    if body.requested_deadline <= ticket.deadline:
+        raise Problem(
+            422,
+            "extension-not-later",
+            "T15: the new deadline must be later than the current one.",
+            field="requested_deadline",
+        )
+    if await _pending(session, ticket_no, "extension") is not None:
+        raise Problem(409, "extension-pending", "An extension for this ticket awaits review.")
+    session.add(
+        UnitRequest(
+            ticket_no=ticket_no,
+            unit_id=unit_id,
+            kind="extension",
+            reason=body.reason,
+            current_deadline=ticket.deadline,
+            requested_deadline=body.requested_deadline,
+            status="pending",
+        )
+    )
+    await _emit(
+        session,
+        ticket,
+        TicketExtensionRequested,
+        TicketExtensionRequestedData(
+            ticket_no=ticket_no,
+            unit_id=unit_id,
+            at=now,
+            detail=body.reason,
+            current_deadline=ticket.deadline,
+            requested_deadline=body.requested_deadline,
+        ),
+    )
+    return _step(ticket)
+
+
+# --- the supervisors' API --------------------------------------------------------------------
+
+
+async def review_return(
+    session: AsyncSession, ticket_no: str, body: ReviewIn, reviewer: str, ctx: DispatchContext
+) -> StepDone:
+    """Accept a return (the ticket is routed anew, never to the same unit) or reject it (back
+    to the same unit, with the note; counted against the unit)."""
+    ticket = await _ticket(session, ticket_no)
+    request = await _pending(session, ticket_no, "return")
+    if ticket.state != "return_requested" or request is None:
+        raise Problem(409, "no-pending-return", "No return awaits review on this ticket.")
+    now = _now()
+    _decide(request, body, reviewer, now)
+    returning_unit = request.unit_id
+    await _emit(
+        session,
+        ticket,
+        TicketReturnReviewed,
+        _review(ticket_no, returning_unit, body, reviewer, now),
+    )
+    if not body.accept:
+        ticket.state = "signed" if ticket.signed_at else "dispatched"
+        after_commit(session, metrics.RETURNS_REJECTED.labels(returning_unit).inc)
+        return _step(ticket)
+    if body.unit_id is not None:
+        target = await _active_unit(session, body.unit_id)
+        route: Route | None = Route(target.unit_id, "routed")
+    else:
+        route = choose_unit(
+            await _remits(session),
+            category=ticket.category,
+            location_code=ticket.location_code,
+            suggested=None,
+            excluding=returning_unit,
+        )
+    if route is None:
+        ticket.state, ticket.unit_id, ticket.deadline = "manual", None, None
+        return _step(ticket)
+    await _dispatch(session, ticket, route.unit_id, "return_accepted", ctx, by=reviewer)
+    return _step(ticket)
+
+
+async def review_extension(
+    session: AsyncSession, ticket_no: str, body: ReviewIn, reviewer: str
+) -> StepDone:
+    """Approve an extension (the requested deadline becomes the deadline) or reject it."""
+    ticket = await _ticket(session, ticket_no)
+    request = await _pending(session, ticket_no, "extension")
+    if request is None:
+        raise Problem(409, "no-pending-extension", "No extension awaits review on this ticket.")
+    now = _now()
+    _decide(request, body, reviewer, now)
+    review = _review(ticket_no, request.unit_id, body, reviewer, now)
+    if body.accept and ticket.state != "closed":
+        ticket.deadline = request.requested_deadline
+        ticket.overdue, ticket.reminded_at = False, None
+        review = review.model_copy(update={"new_deadline": request.requested_deadline})
+    await _emit(session, ticket, TicketExtensionReviewed, review)
+    return _step(ticket)
+
+
+async def review_reply(
+    session: AsyncSession, ticket_no: str, body: ReviewIn, reviewer: str
+) -> StepDone:
+    """Accept a reply (the ticket closes) or send it back to the unit with the note."""
+    ticket = await _ticket(session, ticket_no)
+    answer = await session.scalar(
+        select(Reply)
+        .where(Reply.ticket_no == ticket_no, Reply.status == "pending")
+        .with_for_update()
+    )
+    if ticket.state != "replied" or answer is None:
+        raise Problem(409, "no-pending-reply", "No reply awaits review on this ticket.")
+    now = _now()
+    answer.status = "accepted" if body.accept else "sent_back"
+    answer.reviewer, answer.review_note, answer.reviewed_at = reviewer, body.note, now
+    await _emit(
+        session,
+        ticket,
+        TicketReplyReviewed,
+        _review(ticket_no, answer.unit_id, body, reviewer, now),
+    )
+    if body.accept:
+        await _close(session, ticket, answer)
+    else:
+        ticket.state, ticket.replied_at = "signed", None
+    return _step(ticket)
+
+
+async def dispatch_manually(
+    session: AsyncSession, ticket_no: str, body: DispatchIn, reviewer: str, ctx: DispatchContext
+) -> StepDone:
+    """Send a ticket from the queue to a unit, or move it from one unit to another."""
+    ticket = await _ticket(session, ticket_no)
+    if ticket.state not in ("manual", *OPEN_STATES):
+        raise Problem(
+            409, "not-dispatchable", f"A ticket that is {ticket.state} cannot be dispatched."
+        )
+    unit = await _active_unit(session, body.unit_id)
+    how = "manual" if ticket.state == "manual" else "reassigned"
+    await _dispatch(session, ticket, unit.unit_id, how, ctx, by=reviewer)
+    return _step(ticket)
+
+
+async def get_ticket(session: AsyncSession, ticket_no: str) -> TicketForSupervisor:
+    return TicketForSupervisor.model_validate(await _ticket(session, ticket_no, lock=False))
+
+
+async def supervisor_queue(session: AsyncSession, limit: int) -> SupervisorQueue:
+    """Tickets no rule could route, and what units asked for or sent that awaits a decision."""
+    manual = await session.scalars(
+        select(DispatchTicket)
+        .where(DispatchTicket.state == "manual")
+        .order_by(DispatchTicket.accepted_at)
+        .limit(limit)
+    )
+    requests = await session.scalars(
+        select(UnitRequest)
+        .where(UnitRequest.status == "pending")
+        .order_by(UnitRequest.created_at)
+        .limit(limit)
+    )
+    replies = await session.scalars(
+        select(Reply).where(Reply.status == "pending").order_by(Reply.created_at).limit(limit)
+    )
+    return SupervisorQueue(
+        manual=[TicketForSupervisor.model_validate(row) for row in manual],
+        requests=[PendingRequest.model_validate(row) for row in requests],
+        replies=[PendingReply.model_validate(row) for row in replies],
+    )
+
+
+# --- timers ----------------------------------------------------------------------------------
+
+
+async def mark_overdue(session: AsyncSession, now: datetime) -> int:
+    """Open tickets past their deadline become overdue (超期), once each."""
+    due = await session.scalars(
+        select(DispatchTicket)
+        .where(
+            DispatchTicket.state.in_(OPEN_STATES),
+            DispatchTicket.deadline < now,
+            DispatchTicket.overdue.is_(False),
+        )
+        .limit(SCHEDULER_BATCH)
+        .with_for_update(skip_locked=True)
+    )
+    count = 0
+    for ticket in due:
+        assert ticket.unit_id is not None
+        ticket.overdue = True
+        after_commit(session, metrics.OVERDUE.labels(ticket.unit_id).inc)
+        await _emit(session, ticket, TicketOverdue, _deadline(ticket))
+        count += 1
+    return count
+
+
+async def remind(session: AsyncSession, now: datetime, hours: float) -> int:
+    """Open tickets whose deadline is near get one reminder (`ticket.deadline_near`)."""
+    near = await session.scalars(
+        select(DispatchTicket)
+        .where(
+            DispatchTicket.state.in_(OPEN_STATES),
+            DispatchTicket.deadline.between(now, now + timedelta(hours=hours)),
+            DispatchTicket.reminded_at.is_(None),
+        )
+        .limit(SCHEDULER_BATCH)
+        .with_for_update(skip_locked=True)
+    )
+    count = 0
+    for ticket in near:
+        ticket.reminded_at = now
+        await _emit(session, ticket, TicketDeadlineNear, _deadline(ticket))
+        count += 1
+    return count
+
+
+async def count_open(session: AsyncSession) -> dict[tuple[str, str], int]:
+    rows = await session.execute(
+        select(func.coalesce(DispatchTicket.unit_id, "-"), DispatchTicket.state, func.count())
+        .where(DispatchTicket.state != "closed")
+        .group_by(DispatchTicket.unit_id, DispatchTicket.state)
+    )
+    return {(unit, state): count for unit, state, count in rows.all()}
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+async def _dispatch(
+    session: AsyncSession,
+    ticket: DispatchTicket,
+    unit_id: str,
+    how: str,
+    ctx: DispatchContext,
+    *,
+    by: str | None = None,
+) -> None:
+    unit = await session.get(Unit, unit_id)
+    assert unit is not None
+    now = _now()
+    days = ctx.options.deadline_days.get(ticket.request_type, 5)  # type: ignore[call-overload]
+    ticket.unit_id, ticket.state = unit_id, "dispatched"
+    ticket.dispatched_at, ticket.signed_at, ticket.replied_at = now, None, None
+    ticket.deadline = ctx.calendar.deadline(now, days)
+    ticket.overdue, ticket.reminded_at = False, None
+    after_commit(session, metrics.DISPATCHED.labels(unit_id, how).inc)
+    await _emit(
+        session,
+        ticket,
+        TicketDispatched,
+        TicketDispatchedData(
+            ticket_no=ticket.ticket_no,
+            unit_id=unit_id,
+            unit_name=unit.name,
+            dispatched_at=now,
+            deadline=ticket.deadline,
+            how=how,
+            by=by,
+        ),
+    )
+
+
+async def _close(session: AsyncSession, ticket: DispatchTicket, answer: Reply) -> None:
+    unit = await session.get(Unit, answer.unit_id)
+    now = _now()
+    ticket.state, ticket.closed_at = "closed", now
+    await _emit(
+        session,
+        ticket,
+        TicketClosed,
+        TicketClosedData(
+            ticket_no=ticket.ticket_no,
+            closed_at=now,
+            handling_unit=unit.name if unit else answer.unit_id,
+            resolution=_resolution(answer.actions, answer.result),
+        ),
+    )
+
+
+async def _emit(
+    session: AsyncSession, ticket: DispatchTicket, kind: Callable[..., Event], data: Any
+) -> None:
+    """Announce the ticket's change under its next version."""
+    ticket.version += 1
+    event = kind(
+        source=SOURCE,
+        subject=ticket.ticket_no,
+        ticket_id=ticket.ticket_no,
+        version=ticket.version,
+        data=data,
+    )
+    await add_events(session, messaging, event)
+
+
+async def _remits(session: AsyncSession) -> list[UnitRemit]:
+    units = await session.scalars(select(Unit).where(Unit.active.is_(True), Unit.kind != "hotline"))
+    return [UnitRemit(u.unit_id, u.name, u.categories, u.location_prefixes) for u in units]
+
+
+async def _units_ticket(
+    session: AsyncSession, unit_id: str, ticket_no: str, *, lock: bool = True
+) -> DispatchTicket:
+    """The ticket if it is this unit's; any other ticket does not exist as far as it knows."""
+    query = select(DispatchTicket).where(
+        DispatchTicket.ticket_no == ticket_no, DispatchTicket.unit_id == unit_id
+    )
+    ticket = await session.scalar(query.with_for_update() if lock else query)
+    if ticket is None:
+        raise Problem(
+            404, "ticket-not-found", f"No ticket {ticket_no} for this unit.", field="ticket_no"
+        )
+    return ticket
+
+
+async def _ticket(session: AsyncSession, ticket_no: str, *, lock: bool = True) -> DispatchTicket:
+    query = select(DispatchTicket).where(DispatchTicket.ticket_no == ticket_no)
+    ticket = await session.scalar(query.with_for_update() if lock else query)
+    if ticket is None:
+        raise Problem(404, "ticket-not-found", f"No ticket {ticket_no}.", field="ticket_no")
+    return ticket
+
+
+async def _active_unit(session: AsyncSession, unit_id: str) -> Unit:
+    unit = await session.get(Unit, unit_id)
+    if unit is None or not unit.active or unit.kind == "hotline":
+        raise Problem(
+            422, "unit-unavailable", f"{unit_id} is not an active handling unit.", field="unit_id"
+        )
+    return unit
+
+
+async def _pending(session: AsyncSession, ticket_no: str, kind: str) -> UnitRequest | None:
+    return await session.scalar(
+        select(UnitRequest)
+        .where(
+            UnitRequest.ticket_no == ticket_no,
+            UnitRequest.kind == kind,
+            UnitRequest.status == "pending",
+        )
+        .with_for_update()
+    )
+
+
+def _require_state(ticket: DispatchTicket, *states: str, action: str) -> None:
+    if ticket.state not in states:
+        raise Problem(
+            409,
+            "wrong-state",
+            f"A ticket that is {ticket.state} cannot {action}; it must be {' or '.join(states)}.",
+            extra={"state": ticket.state},
+        )
+
+
+def _decide(request: UnitRequest, body: ReviewIn, reviewer: str, now: datetime) -> None:
+    request.status = "accepted" if body.accept else "rejected"
+    request.reviewer, request.review_note, request.reviewed_at = reviewer, body.note, now
+
+
+def _review(
+    ticket_no: str, unit_id: str, body: ReviewIn, reviewer: str, now: datetime
+) -> ReviewData:
+    return ReviewData(
+        ticket_no=ticket_no,
+        unit_id=unit_id,
+        outcome="accepted" if body.accept else "rejected",
+        reviewer=reviewer,
+        note=body.note,
+        at=now,
+    )
+
+
+def _deadline(ticket: DispatchTicket) -> DeadlineData:
+    assert ticket.unit_id is not None
+    assert ticket.deadline is not None
+    return DeadlineData(
+        ticket_no=ticket.ticket_no, unit_id=ticket.unit_id, deadline=ticket.deadline
+    )
+
+
+def reply_findings(request: str, actions: str, result: str) -> list[tuple[str, str]]:
+    """The rules a reply breaks: a part copying the request (T08), garbled text (T09), a part
+    that says nothing of what was done, such as "已和社区联系并处理" or "已告知" (T10)."""
+    findings = []
+    if any(copies_request(request, part) for part in (actions, result)):
+        findings.append(("T08", "答复照抄诉求内容 (the reply repeats the request)"))
+    if any(garbled(part) for part in (actions, result)):
+        findings.append(("T09", "答复含乱码或不规范符号 (garbled text or symbol runs)"))
+    if any(too_simple(part) for part in (actions, result)):
+        findings.append(("T10", "答复过于简单 (say what was done, when, and what came of it)"))
+    return findings
+
+
+def _resolution(actions: str, result: str) -> str:
+    return f"办理情况：{actions} 办理结果：{result}"
+
+
+def _step(ticket: DispatchTicket) -> StepDone:
+    return StepDone(
+        ticket_no=ticket.ticket_no,
+        state=ticket.state,
+        unit_id=ticket.unit_id,
+        deadline=ticket.deadline,
+        version=ticket.version,
+    )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,121 @@
+"""Dispatch on the real servers: its app with consumer and timer running, and helpers that put
+forwarded tickets in front of it as intake's `ticket.created` would."""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hotline.dispatch import service
+from hotline.dispatch.models import DispatchTicket, messaging
+from hotline.shared.db import create_session_factory, unit_of_work
+from hotline.shared.events import PhoneNumber, TicketCreated, TicketCreatedData
+from hotline.shared.migrations import upgrade
+from tests.conftest import TEST_KAFKA_TUNING, Servers
+
+SUPERVISOR_TOKEN = "test-supervisor-token-not-for-production"
+
+
+@dataclass
+class Dispatch:
+    app: FastAPI
+    http: httpx.AsyncClient
+    engine: AsyncEngine
+
+    def as_supervisor(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {SUPERVISOR_TOKEN}"}
+
+    async def key_for(self, unit_id: str) -> dict[str, str]:
+        issued = await self.http.post(
+            f"/v1/units/{unit_id}/credentials", headers=self.as_supervisor()
+        )
+        assert issued.status_code == 201, issued.text
+        return {"Authorization": f"Bearer {issued.json()['api_key']}"}
+
+    async def forwarded(self, **overrides: Any) -> str:
+        """A forwarded ticket arriving from intake; returns its number."""
+        ticket_no = f"SY{uuid4().hex[:12].upper()}"
+        data: dict[str, Any] = {
+            "ticket_no": ticket_no,
+            "source_ticket_id": f"desk-{ticket_no}",
+            "call_id": f"call-{ticket_no}",
+            "channel": "phone",
+            "caller_salutation": "李女士",
+            "caller": PhoneNumber(number="13912345678", masked="139****5678"),
+            "request_type": "complaint",
+            "category": "生活服务类",
+            "business_environment": False,
+            "location_code": "430503001002",
+            "address": "大祥区翠园小区",
+            "content": "翠园小区从昨天起停气，燃气公司没有提前通知，家里老人没法做饭",
+            "handling_mode": "forward",
+            "status": "open",
+            "resolution": None,
+            "suggested_unit": "市燃气总公司",
+            "agent_id": "A017",
+            "accepted_at": datetime.now(UTC),
+            "new_facts": False,
+        } | overrides
+        event = TicketCreated(
+            source="/hotline/intake",
+            subject=ticket_no,
+            ticket_id=ticket_no,
+            version=1,
+            data=TicketCreatedData(**data),
+        )
+        async with unit_of_work(create_session_factory(self.engine)) as session:
+            await service.on_ticket_created(session, event, self.app.state.context)
+        return ticket_no
+
+    async def ticket(self, ticket_no: str) -> DispatchTicket:
+        async with create_session_factory(self.engine)() as session:
+            row = await session.get(DispatchTicket, ticket_no)
+            assert row is not None
+            return row
+
+    async def versions(self, ticket_no: str) -> list[int]:
+        async with self.engine.connect() as connection:
+            rows = await connection.execute(
+                select(messaging.outbox.c.payload["version"].as_integer())
+                .where(messaging.outbox.c.key == ticket_no)
+                .order_by(messaging.outbox.c.id)
+            )
+            return list(rows.scalars())
+
+    async def events(self, ticket_no: str) -> list[str]:
+        async with self.engine.connect() as connection:
+            rows = await connection.execute(
+                select(messaging.outbox.c.event_type)
+                .where(messaging.outbox.c.key == ticket_no)
+                .order_by(messaging.outbox.c.id)
+            )
+            return list(rows.scalars())
+
+
+@pytest.fixture(scope="module")
+async def dispatch(engine: AsyncEngine, servers: Servers) -> AsyncIterator[Dispatch]:
+    await upgrade(engine, "hotline.dispatch")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("HOTLINE_DATABASE_URL", servers.database_url)
+    patch.setenv("HOTLINE_KAFKA_BOOTSTRAP", servers.kafka_bootstrap)
+    for name, value in TEST_KAFKA_TUNING.items():
+        patch.setenv(f"HOTLINE_KAFKA_{name.upper()}", str(value))
+    patch.setenv("HOTLINE_DISPATCH_SUPERVISOR_TOKENS", f'{{"王主任": "{SUPERVISOR_TOKEN}"}}')
+    patch.setenv("HOTLINE_DISPATCH_SCHEDULER_INTERVAL_SECONDS", "3600")
+    from hotline.dispatch.main import app
+
+    try:
+        async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30) as manager:
+            transport = httpx.ASGITransport(app=manager.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://dispatch") as http:
+                yield Dispatch(app, http, engine)
+    finally:
+        patch.undo()
