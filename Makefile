@@ -32,6 +32,7 @@ format: install
 
 bench: install
 	$(BIN)/python -m bench.intake_webhooks
+	$(BIN)/python -m bench.dispatch_flow
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,127 @@
+"""What the benchmarks share: an embedded stack of their own, services as uvicorn processes,
+and latency summaries."""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from hotline.shared.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
+from hotline.shared.stack import EMBEDDED_KAFKA_TUNING
+
+RESULTS = Path(__file__).parent / "results"
+
+
+@dataclass
+class Figures:
+    target: str
+    mode: str
+    seconds: float
+    requests: int
+    errors: int
+    rate: float
+    p50_ms: float
+    p99_ms: float
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000 if ordered else 0.0
+
+
+def figures(target: str, mode: str, elapsed: float, latencies: list[float], errors: int) -> Figures:
+    return Figures(
+        target,
+        mode,
+        round(elapsed, 1),
+        len(latencies),
+        errors,
+        round(len(latencies) / elapsed, 1) if elapsed else 0.0,
+        round(percentile(latencies, 0.5), 1),
+        round(percentile(latencies, 0.99), 1),
+    )
+
+
+@dataclass
+class Stack:
+    database_url: str
+    bootstrap: str
+    env: dict[str, str]
+
+
+@contextmanager
+def embedded_stack() -> Iterator[Stack]:
+    """A PostgreSQL and a broker for this benchmark alone, removed afterwards."""
+    workdir = Path(tempfile.mkdtemp(prefix="hotline-bench-"))
+    postgres = EmbeddedPostgres(workdir / "postgres")
+    broker = EmbeddedBroker(free_port(), log_file=workdir / "broker.log")
+    database_url = postgres.start()
+    broker.start()
+    env = {
+        **os.environ,
+        **EMBEDDED_KAFKA_TUNING,
+        "HOTLINE_DATABASE_URL": database_url,
+        "HOTLINE_KAFKA_BOOTSTRAP": broker.bootstrap,
+        "HOTLINE_LOG_LEVEL": "warning",
+    }
+    try:
+        yield Stack(database_url, broker.bootstrap, env)
+    finally:
+        broker.stop()
+        postgres.stop()
+
+
+@contextmanager
+def served(asgi_app: str, env: dict[str, str]) -> Iterator[str]:
+    """`asgi_app` under uvicorn (one process, as in production); yields its base URL."""
+    port = free_port()
+    command = [
+        *(sys.executable, "-m", "uvicorn", "--log-level", "warning", "--no-access-log"),
+        *("--port", str(port), asgi_app),
+    ]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(url, process)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/docs", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    output = process.stderr.read().decode() if process.stderr else ""
+    raise RuntimeError(f"{url} did not start: {output}")
+
+
+def report(name: str, runs: list[Figures], extra: dict[str, Any]) -> None:
+    header = ("target", "mode", "req", "err", "rate/s", "p50 ms", "p99 ms")
+    print("{:<14} {:<34} {:>6} {:>4} {:>8} {:>8} {:>8}".format(*header))
+    for run in runs:
+        print(
+            f"{run.target:<14} {run.mode:<34} {run.requests:>6} {run.errors:>4} "
+            f"{run.rate:>8} {run.p50_ms:>8} {run.p99_ms:>8}"
+        )
+    for key, value in extra.items():
+        print(f"{key}: {value}")
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"{name}-{time.strftime('%Y%m%dT%H%M%S')}.json"
+    out.write_text(json.dumps({"runs": [asdict(r) for r in runs], **extra}, indent=2))
+    print(f"written to {out}")
