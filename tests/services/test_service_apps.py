@@ -6,10 +6,12 @@ from contextlib import asynccontextmanager
 
 import httpx
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline.shared.embedded import free_port
@@ -65,6 +67,28 @@ async def test_migrations_create_the_schema_with_its_own_version_table(
     assert (
         version == ScriptDirectory.from_config(alembic_config(service.package)).get_current_head()
     )
+
+
+async def test_the_migrations_create_exactly_what_the_models_declare(
+    service: ServiceEntry, engine: AsyncEngine
+) -> None:
+    await upgrade(engine, service.package)
+    metadata = importlib.import_module(f"{service.package}.models").metadata
+
+    def differences(connection: Connection) -> list[object]:
+        context = MigrationContext.configure(
+            connection,
+            opts={
+                "include_schemas": True,
+                "include_name": lambda name, kind, _: (
+                    name == metadata.schema if kind == "schema" else name != "alembic_version"
+                ),
+            },
+        )
+        return list(compare_metadata(context, metadata))
+
+    async with engine.connect() as connection:
+        assert await connection.run_sync(differences) == []
 
 
 async def test_the_service_is_live_ready_and_measured(

@@ -11,9 +11,9 @@ from hotline.dispatch.config import DispatchSettings
 from hotline.dispatch.credentials import split_key
 from hotline.dispatch.models import Unit
 from hotline.dispatch.service import DispatchContext
-from hotline.dispatch.working_days import WorkingCalendar
 from hotline.shared.deps import DbSession
 from hotline.shared.problems import Problem
+from hotline.shared.working_days import WorkingCalendar
 
 bearer = HTTPBearer(auto_error=False, description="A unit's API key, or a supervisor's token")
 Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]

@@ -27,7 +27,6 @@ from hotline.dispatch.schemas import (
     TicketForUnit,
     TicketPage,
 )
-from hotline.dispatch.working_days import WorkingCalendar
 from hotline.shared.deps import after_commit
 from hotline.shared.events import (
     DeadlineData,
@@ -55,6 +54,7 @@ from hotline.shared.events import (
 from hotline.shared.outbox import add_events
 from hotline.shared.problems import Problem
 from hotline.shared.text_quality import copies_request, garbled, too_simple
+from hotline.shared.working_days import WorkingCalendar
 
 SOURCE = "/hotline/dispatch"
 OPEN_STATES = ("dispatched", "signed", "return_requested")

@@ -6,7 +6,6 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from hotline.intake import service
-from hotline.intake.deliveries import Answer
 from hotline.intake.deps import CallsWebhook, Context, NoticesWebhook, TicketsWebhook
 from hotline.intake.schemas import (
     CallAccepted,
@@ -17,6 +16,7 @@ from hotline.intake.schemas import (
     TicketIn,
     TicketPublic,
 )
+from hotline.shared.deliveries import Answer
 from hotline.shared.deps import DbSession
 
 router = APIRouter(prefix="/v1", tags=["intake"])

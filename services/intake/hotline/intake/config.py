@@ -1,9 +1,10 @@
 """The intake service's settings: the shared `HOTLINE_*` ones and its own `HOTLINE_INTAKE_*`."""
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hotline.shared.settings import ServiceSettings
+from hotline.shared.webhooks import WebhookSender
 
 # The request categories the seed names (社会服务类 … 生活服务类) and the other common families
 # of the provincial catalogue; configuration, since each city keeps its own list.
@@ -24,13 +25,6 @@ DEFAULT_CATEGORIES = (
     "其他类",
 )
 DEVELOPMENT_CALL_CENTRE_SECRET = "whsec_ZGV2ZWxvcG1lbnQtb25seS1jYWxsLWNlbnRyZS1zZWNyZXQ="
-
-
-class WebhookSender(BaseModel):
-    """One system allowed to post webhooks: its secrets (several during a rotation) and scopes."""
-
-    secrets: list[SecretStr] = Field(min_length=1)
-    scopes: set[str] = Field(default={"calls", "tickets"})
 
 
 class IntakeOptions(BaseSettings):

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from hotline.intake.config import IntakeOptions, IntakeSettings
-from hotline.intake.webhooks import VerifiedWebhook, WebhookVerifier
+from hotline.shared.webhooks import VerifiedWebhook, WebhookVerifier
 
 
 @dataclass(frozen=True)

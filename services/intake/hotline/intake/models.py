@@ -1,7 +1,6 @@
 """The intake service's tables, all in the PostgreSQL schema `intake`."""
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import (
     ARRAY,
@@ -15,16 +14,17 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from hotline.shared.db import service_metadata
+from hotline.shared.deliveries import define_webhook_deliveries
 from hotline.shared.messaging_tables import define_messaging_tables
 
 SCHEMA = "intake"
 
 metadata = service_metadata(SCHEMA)
 messaging = define_messaging_tables(metadata)
+webhook_deliveries = define_webhook_deliveries(metadata)
 ticket_number_sequence = Sequence("ticket_number_seq", metadata=metadata)
 
 
@@ -119,21 +119,6 @@ class OutageNotice(Base):
     ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-
-
-class WebhookDelivery(Base):
-    """A webhook already answered: a redelivery with the same id gets the same answer."""
-
-    __tablename__ = "webhook_deliveries"
-
-    sender: Mapped[str] = mapped_column(Text, primary_key=True)
-    webhook_id: Mapped[str] = mapped_column(Text, primary_key=True)
-    endpoint: Mapped[str] = mapped_column(Text)
-    status_code: Mapped[int] = mapped_column(Integer)
-    response: Mapped[dict[str, Any]] = mapped_column(JSONB)
-    received_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
 
 
 class BurstAlert(Base):

@@ -10,9 +10,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.intake import deliveries, metrics, phones
+from hotline.intake import metrics, phones
 from hotline.intake.config import IntakeOptions
-from hotline.intake.deliveries import Answer
 from hotline.intake.models import (
     BurstAlert,
     CallRecord,
@@ -20,6 +19,7 @@ from hotline.intake.models import (
     Ticket,
     messaging,
     ticket_number_sequence,
+    webhook_deliveries,
 )
 from hotline.intake.repeat_calls import Original, RepeatDecision, decide
 from hotline.intake.schemas import (
@@ -33,7 +33,8 @@ from hotline.intake.schemas import (
 )
 from hotline.intake.similarity import similarity
 from hotline.intake.validation import call_errors, notice_errors, ticket_errors
-from hotline.intake.webhooks import VerifiedWebhook
+from hotline.shared import deliveries
+from hotline.shared.deliveries import Answer
 from hotline.shared.deps import after_commit
 from hotline.shared.events import (
     BurstDetected,
@@ -49,6 +50,7 @@ from hotline.shared.events import (
 )
 from hotline.shared.outbox import add_events
 from hotline.shared.problems import Problem
+from hotline.shared.webhooks import VerifiedWebhook
 
 LOCAL_TIME = ZoneInfo("Asia/Shanghai")
 SOURCE = "/hotline/intake"
@@ -61,7 +63,7 @@ async def record_call(
     session: AsyncSession, call: CallRecordIn, *, webhook: VerifiedWebhook
 ) -> Answer:
     """Store a call record and announce it (`call.recorded`)."""
-    if earlier := await deliveries.claim(session, webhook, "calls"):
+    if earlier := await deliveries.claim(session, webhook_deliveries, webhook, "calls"):
         return earlier
     if errors := call_errors(call, datetime.now(UTC)):
         raise Problem.invalid(errors)
@@ -89,7 +91,9 @@ async def record_call(
     await add_events(session, messaging, event)
     await _flush_or_conflict(session, "call_id", "This call is already recorded.")
     after_commit(session, metrics.CALLS.labels(call.line, call.direction, call.outcome).inc)
-    return await deliveries.answer(session, webhook, 201, CallAccepted(call_id=call.call_id))
+    return await deliveries.answer(
+        session, webhook_deliveries, webhook, 201, CallAccepted(call_id=call.call_id)
+    )
 
 
 async def accept_ticket(
@@ -97,7 +101,7 @@ async def accept_ticket(
 ) -> Answer:
     """Accept a ticket: answer it from an outage notice, apply the repeat-call table, or take it
     as the agent decided; number it and announce it (`ticket.created`, `ticket.closed`)."""
-    if earlier := await deliveries.claim(session, webhook, "tickets"):
+    if earlier := await deliveries.claim(session, webhook_deliveries, webhook, "tickets"):
         return earlier
     if errors := ticket_errors(
         ticket, categories=options.categories, city_prefix=options.city_code, now=datetime.now(UTC)
@@ -185,14 +189,14 @@ async def accept_ticket(
         notice_id=row.notice_id,
         tell_caller=tell_caller,
     )
-    return await deliveries.answer(session, webhook, 201, accepted)
+    return await deliveries.answer(session, webhook_deliveries, webhook, 201, accepted)
 
 
 async def post_notice(
     session: AsyncSession, notice: NoticeIn, *, webhook: VerifiedWebhook, options: IntakeOptions
 ) -> Answer:
     """Store a planned-outage notice; calls about it are answered with its text from now on."""
-    if earlier := await deliveries.claim(session, webhook, "notices"):
+    if earlier := await deliveries.claim(session, webhook_deliveries, webhook, "notices"):
         return earlier
     if errors := notice_errors(
         notice, categories=options.categories, city_prefix=options.city_code
@@ -216,7 +220,7 @@ async def post_notice(
         "scheduled" if notice.starts_at > now else "expired" if notice.ends_at < now else "active"
     )
     return await deliveries.answer(
-        session, webhook, 201, NoticeAccepted(notice_id=notice_id, status=state)
+        session, webhook_deliveries, webhook, 201, NoticeAccepted(notice_id=notice_id, status=state)
     )
 
 

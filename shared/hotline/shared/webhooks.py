@@ -5,13 +5,23 @@ with both, space-separated). The timestamp must be within five minutes of our cl
 with the stored answers per webhook id makes a replay either refused or harmless.
 """
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from uuid import uuid4
 
+from pydantic import BaseModel, Field, SecretStr
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from hotline.intake.config import WebhookSender
 from hotline.shared.problems import Problem
+
+
+class WebhookSender(BaseModel):
+    """One system allowed to post webhooks: its secrets (several during a rotation) and scopes."""
+
+    secrets: list[SecretStr] = Field(min_length=1)
+    scopes: set[str] = Field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -72,6 +82,18 @@ class WebhookVerifier:
         raise _unauthorized(
             "bad-signature", "No secret we hold signed this body.", "webhook-signature"
         )
+
+
+def signed_request(secret: str, payload: object) -> tuple[bytes, dict[str, str]]:
+    """A body and the Standard Webhooks headers that sign it, for webhooks we send."""
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str)
+    webhook_id, now = f"msg_{uuid4().hex}", datetime.now(UTC)
+    return body.encode(), {
+        "webhook-id": webhook_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": Webhook(secret).sign(webhook_id, now, body),
+        "content-type": "application/json",
+    }
 
 
 def _unauthorized(code: str, detail: str, header: str) -> Problem:

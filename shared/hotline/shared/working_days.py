@@ -21,6 +21,12 @@ class WorkingCalendar:
         self._extra_holidays = frozenset(extra_holidays)
         self._extra_working_days = frozenset(extra_working_days)
 
+    def is_public_holiday(self, day: date) -> bool:
+        """A statutory holiday (weekends are not holidays; make-up working days are not)."""
+        if day in self._extra_working_days:
+            return False
+        return day in self._extra_holidays or day in self._china
+
     def is_working_day(self, day: date) -> bool:
         if day in self._extra_working_days:
             return True

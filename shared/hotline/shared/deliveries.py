@@ -8,13 +8,26 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Column, DateTime, Integer, MetaData, Table, Text, func, select, update
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.intake.models import WebhookDelivery
-from hotline.intake.webhooks import VerifiedWebhook
 from hotline.shared.problems import Problem
+from hotline.shared.webhooks import VerifiedWebhook
+
+
+def define_webhook_deliveries(metadata: MetaData) -> Table:
+    """The table of webhooks answered, in the schema of a service that receives webhooks."""
+    return Table(
+        "webhook_deliveries",
+        metadata,
+        Column("sender", Text, primary_key=True),
+        Column("webhook_id", Text, primary_key=True),
+        Column("endpoint", Text, nullable=False),
+        Column("status_code", Integer, nullable=False),
+        Column("response", JSONB, nullable=False),
+        Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
 
 
 @dataclass(frozen=True)
@@ -26,10 +39,12 @@ class Answer:
     replayed: bool = False
 
 
-async def claim(session: AsyncSession, webhook: VerifiedWebhook, endpoint: str) -> Answer | None:
+async def claim(
+    session: AsyncSession, deliveries: Table, webhook: VerifiedWebhook, endpoint: str
+) -> Answer | None:
     """Claim this webhook id; returns the earlier answer instead if it was already answered."""
     claimed = await session.scalar(
-        insert(WebhookDelivery)
+        insert(deliveries)
         .values(
             sender=webhook.sender,
             webhook_id=webhook.webhook_id,
@@ -38,17 +53,15 @@ async def claim(session: AsyncSession, webhook: VerifiedWebhook, endpoint: str) 
             response={},
         )
         .on_conflict_do_nothing()
-        .returning(WebhookDelivery.webhook_id)
+        .returning(deliveries.c.webhook_id)
     )
     if claimed is not None:
         return None
     earlier = (
         await session.execute(
-            select(
-                WebhookDelivery.endpoint, WebhookDelivery.status_code, WebhookDelivery.response
-            ).where(
-                WebhookDelivery.sender == webhook.sender,
-                WebhookDelivery.webhook_id == webhook.webhook_id,
+            select(deliveries.c.endpoint, deliveries.c.status_code, deliveries.c.response).where(
+                deliveries.c.sender == webhook.sender,
+                deliveries.c.webhook_id == webhook.webhook_id,
             )
         )
     ).one()
@@ -63,15 +76,19 @@ async def claim(session: AsyncSession, webhook: VerifiedWebhook, endpoint: str) 
 
 
 async def answer(
-    session: AsyncSession, webhook: VerifiedWebhook, status_code: int, body: BaseModel
+    session: AsyncSession,
+    deliveries: Table,
+    webhook: VerifiedWebhook,
+    status_code: int,
+    body: BaseModel,
 ) -> Answer:
     """Store the answer to the claimed webhook id, in the transaction of its effects."""
     stored = Answer(status_code, body.model_dump(mode="json"))
     await session.execute(
-        update(WebhookDelivery)
+        update(deliveries)
         .where(
-            WebhookDelivery.sender == webhook.sender,
-            WebhookDelivery.webhook_id == webhook.webhook_id,
+            deliveries.c.sender == webhook.sender,
+            deliveries.c.webhook_id == webhook.webhook_id,
         )
         .values(status_code=status_code, response=stored.body)
     )
