@@ -3,6 +3,7 @@
 import dataclasses
 from datetime import UTC, datetime, timedelta
 
+import httpx
 from sqlalchemy import update
 
 from hotline.dispatch import service
@@ -384,3 +385,143 @@ async def _set_deadline(dispatch: Dispatch, ticket_no: str, deadline: datetime) 
             .where(DispatchTicket.ticket_no == ticket_no)
             .values(deadline=deadline)
         )
+
+
+async def test_a_reassignment_cancels_pending_requests_and_never_targets_the_same_unit(
+    dispatch: Dispatch,
+) -> None:
+    market = await dispatch.key_for(MARKET)
+    ticket_no = await dispatch.forwarded(suggested_unit="市市场监督管理局")
+    deadline = (await dispatch.ticket(ticket_no)).deadline
+    assert deadline is not None
+    await dispatch.http.post(
+        f"/v1/unit/tickets/{ticket_no}/extension",
+        headers=market,
+        json={
+            "reason": "需要调取监控，时间较长",
+            "requested_deadline": (deadline + timedelta(days=9)).isoformat(),
+        },
+    )
+    headers = dispatch.as_supervisor()
+
+    same = await dispatch.http.post(
+        f"/v1/tickets/{ticket_no}/dispatch", headers=headers, json={"unit_id": MARKET}
+    )
+    moved = await dispatch.http.post(
+        f"/v1/tickets/{ticket_no}/dispatch", headers=headers, json={"unit_id": GAS}
+    )
+    stale = await dispatch.http.post(
+        f"/v1/tickets/{ticket_no}/extension-review", headers=headers, json={"accept": True}
+    )
+
+    assert same.status_code == 422
+    assert (moved.json()["state"], moved.json()["unit_id"]) == ("dispatched", GAS)
+    assert stale.status_code == 409
+    queue = (await dispatch.http.get("/v1/queue", headers=headers)).json()
+    assert ticket_no not in [r["ticket_no"] for r in queue["requests"]]
+
+
+async def test_an_accepted_return_may_name_another_unit_but_not_the_returning_one(
+    dispatch: Dispatch,
+) -> None:
+    market = await dispatch.key_for(MARKET)
+    ticket_no = await dispatch.forwarded(suggested_unit="市市场监督管理局")
+    await dispatch.http.post(
+        f"/v1/unit/tickets/{ticket_no}/return",
+        headers=market,
+        json={"reason": "停气属燃气公司职责，非本局职能"},
+    )
+    headers = dispatch.as_supervisor()
+
+    back = await dispatch.http.post(
+        f"/v1/tickets/{ticket_no}/return-review",
+        headers=headers,
+        json={"accept": True, "unit_id": MARKET},
+    )
+    onward = await dispatch.http.post(
+        f"/v1/tickets/{ticket_no}/return-review",
+        headers=headers,
+        json={"accept": True, "unit_id": GAS},
+    )
+
+    assert back.status_code == 422
+    assert back.json()["errors"][0]["field"] == "unit_id"
+    assert (onward.json()["state"], onward.json()["unit_id"]) == ("dispatched", GAS)
+
+
+async def test_the_unit_reads_why_its_return_was_rejected(dispatch: Dispatch) -> None:
+    market = await dispatch.key_for(MARKET)
+    ticket_no = await dispatch.forwarded(
+        suggested_unit="市市场监督管理局", category="金融商贸财经类"
+    )
+    await dispatch.http.post(
+        f"/v1/unit/tickets/{ticket_no}/return",
+        headers=market,
+        json={"reason": "建议转区规划部门办理"},
+    )
+    note = "贵局2021年已就此事答复人大建议，属本单位职责"
+    await dispatch.http.post(
+        f"/v1/tickets/{ticket_no}/return-review",
+        headers=dispatch.as_supervisor(),
+        json={"accept": False, "note": note},
+    )
+
+    seen = (await dispatch.http.get(f"/v1/unit/tickets/{ticket_no}", headers=market)).json()
+
+    assert seen["review_note"] == note
+
+
+async def test_a_refused_reply_is_counted_by_unit_and_rule(dispatch: Dispatch) -> None:
+    gas = await dispatch.key_for(GAS)
+    ticket_no = await dispatch.forwarded()
+    await dispatch.http.post(f"/v1/unit/tickets/{ticket_no}/sign", headers=gas)
+    label = f'hotline_dispatch_replies_refused_total{{rule="T10",unit_id="{GAS}"}}'
+    before = _metric(await dispatch.http.get("/metrics"), label)
+
+    refused = await dispatch.http.post(
+        f"/v1/unit/tickets/{ticket_no}/reply",
+        headers=gas,
+        json={
+            "actions": "已和社区联系并处理",
+            "result": GOOD_REPLY["result"],
+            "citizen_contacted": True,
+        },
+    )
+
+    assert refused.json()["errors"] == [
+        {"field": "actions", "message": refused.json()["errors"][0]["message"]}
+    ]
+    assert _metric(await dispatch.http.get("/metrics"), label) == before + 1
+
+
+async def test_a_unit_holding_open_tickets_cannot_be_deactivated(dispatch: Dispatch) -> None:
+    await dispatch.forwarded(suggested_unit="市自来水公司")
+
+    response = await dispatch.http.patch(
+        f"/v1/units/{WATER}", headers=dispatch.as_supervisor(), json={"active": False}
+    )
+
+    assert response.status_code == 409
+    assert response.json()["open_tickets"] >= 1
+
+
+async def test_a_return_under_review_does_not_run_the_units_clock(dispatch: Dispatch) -> None:
+    market = await dispatch.key_for(MARKET)
+    ticket_no = await dispatch.forwarded(suggested_unit="市市场监督管理局")
+    await dispatch.http.post(
+        f"/v1/unit/tickets/{ticket_no}/return",
+        headers=market,
+        json={"reason": "停气属燃气公司职责，非本局职能"},
+    )
+    await _set_deadline(dispatch, ticket_no, datetime.now(UTC) - timedelta(minutes=1))
+
+    await run_deadlines_once(create_session_factory(dispatch.engine), reminder_hours=24)
+
+    assert not (await dispatch.ticket(ticket_no)).overdue
+
+
+def _metric(response: httpx.Response, label: str) -> float:
+    for line in response.text.splitlines():
+        if line.startswith(label + " "):
+            return float(line.split()[-1])
+    return 0.0

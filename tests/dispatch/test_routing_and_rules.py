@@ -50,24 +50,19 @@ def test_the_district_takes_what_only_it_covers_and_a_returning_unit_is_never_ch
     assert after_return is None
 
 
-def test_a_perfunctory_reply_is_refused_with_its_rule_codes() -> None:
+def test_a_perfunctory_reply_is_refused_naming_the_rule_and_the_part() -> None:
     request = "百春园小区门口路灯不亮，晚上出行不便，请尽快维修"
+    good_result = "已安排维修人员于1月21日更换灯泡，路灯已恢复照明。"
 
-    assert [c for c, _ in reply_findings(request, "已和社区联系并处理", "已告知")] == ["T10"]
-    assert [
-        c
-        for c, _ in reply_findings(
-            request, request, "已安排维修人员于1月21日更换灯泡，路灯已恢复照明。"
-        )
-    ] == ["T08"]
-    assert (
-        reply_findings(
-            request,
-            "1月20日派维修班组现场检查线路",
-            "更换损坏灯泡2只，路灯已恢复照明，已电话告知诉求人。",
-        )
-        == []
+    perfunctory = reply_findings(request, "已和社区联系并处理", "已告知")
+    copied = reply_findings(request, request, good_result)
+    fine = reply_findings(
+        request, "1月20日派维修班组现场检查线路", "更换损坏灯泡2只，路灯已恢复照明。"
     )
+
+    assert [(f.code, f.field) for f in perfunctory] == [("T10", "actions"), ("T10", "result")]
+    assert [(f.code, f.field) for f in copied] == [("T08", "actions")]
+    assert fine == []
 
 
 def test_api_keys_are_checked_against_their_hash_only() -> None:

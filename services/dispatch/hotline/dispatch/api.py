@@ -41,7 +41,6 @@ supervisor_router = APIRouter(prefix="/v1", tags=["supervisors"], responses=PROB
 async def list_my_tickets(
     unit: CurrentUnit,
     session: DbSession,
-    context: Context,
     state: TicketState | None = None,
     overdue: bool | None = None,
     page: Annotated[int, Query(ge=1)] = 1,

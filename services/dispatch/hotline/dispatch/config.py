@@ -10,9 +10,8 @@ from hotline.shared.settings import ServiceSettings
 
 DEVELOPMENT_SUPERVISOR_TOKEN = "development-only-supervisor-token"
 
-# Working days a unit has to reply, by request type. Our proposal, after the common practice of
-# provincial 12345 rules (consultations in 1-3 working days, help in about 5, complaints and
-# reports in 10-15): the city sets its own.
+# Working days a unit has to reply, by request type: our own product decision, to be replaced by
+# the city's rules (the bulletin names none; we found no provincial figure we could cite).
 DEFAULT_DEADLINE_DAYS: dict[RequestType, int] = {
     "consultation": 2,
     "help": 5,

@@ -82,7 +82,21 @@ class DispatchTicket(Timestamped, Base):
     replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The hotline's last word to the unit: why a return or reply was sent back, say.
+    review_note: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer)
+
+
+class OverdueRecord(Base):
+    """A ticket that passed its deadline with its unit (Attachment 2), kept after extensions."""
+
+    __tablename__ = "overdue_records"
+
+    record_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_no: Mapped[str] = mapped_column(ForeignKey("tickets.ticket_no"), index=True)
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.unit_id"), index=True)
+    deadline: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    marked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Reply(Base):
@@ -117,7 +131,7 @@ class UnitRequest(Base):
     current_deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     requested_deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    status: Mapped[str] = mapped_column(Text)  # pending, accepted, rejected
+    status: Mapped[str] = mapped_column(Text)  # pending, accepted, rejected, cancelled
     reviewer: Mapped[str | None] = mapped_column(Text)
     review_note: Mapped[str | None] = mapped_column(Text)
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -81,6 +81,7 @@ class TicketForUnit(BaseModel):
     deadline: datetime | None
     overdue: bool
     reopen_count: int
+    review_note: str | None = Field(description="Why the hotline sent a return or reply back")
 
 
 class TicketPage(BaseModel):

@@ -6,12 +6,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.dispatch import metrics
 from hotline.dispatch.config import DispatchOptions
-from hotline.dispatch.models import DispatchTicket, Reply, Unit, UnitRequest, messaging
+from hotline.dispatch.models import (
+    DispatchTicket,
+    OverdueRecord,
+    Reply,
+    Unit,
+    UnitRequest,
+    messaging,
+)
 from hotline.dispatch.routing import Route, UnitRemit, choose_unit
 from hotline.dispatch.schemas import (
     DispatchIn,
@@ -58,6 +65,8 @@ from hotline.shared.working_days import WorkingCalendar
 
 SOURCE = "/hotline/dispatch"
 OPEN_STATES = ("dispatched", "signed", "return_requested")
+# The unit's clock runs while the ticket is with it; not while the hotline reviews its return.
+CLOCK_STATES = ("dispatched", "signed")
 SCHEDULER_BATCH = 500
 
 
@@ -118,7 +127,7 @@ async def on_ticket_reopened(
     ticket.closed_at = ticket.replied_at = None
     unit = await session.get(Unit, ticket.unit_id) if ticket.unit_id else None
     if unit is None or not unit.active:
-        ticket.state, ticket.unit_id = "manual", None
+        await _to_manual_queue(session, ticket)
         return
     await _dispatch(session, ticket, unit.unit_id, "reopened", ctx)
 
@@ -158,6 +167,7 @@ async def list_unit_tickets(
 
 
 async def get_unit_ticket(session: AsyncSession, unit_id: str, ticket_no: str) -> TicketForUnit:
+    """One of the unit's tickets (404 for any other)."""
     return TicketForUnit.model_validate(
         await _units_ticket(session, unit_id, ticket_no, lock=False)
     )
@@ -169,12 +179,10 @@ async def sign(session: AsyncSession, unit_id: str, ticket_no: str) -> StepDone:
     _require_state(ticket, "dispatched", action="sign")
     now = _now()
     ticket.state, ticket.signed_at = "signed", now
-    assert ticket.dispatched_at is not None
+    dispatched_at = ticket.dispatched_at or now
     after_commit(
         session,
-        lambda: metrics.TIME_TO_SIGN.labels(unit_id).observe(
-            (now - ticket.dispatched_at).total_seconds() if ticket.dispatched_at else 0
-        ),
+        lambda: metrics.TIME_TO_SIGN.labels(unit_id).observe((now - dispatched_at).total_seconds()),
     )
     await _emit(
         session, ticket, TicketSigned, UnitActionData(ticket_no=ticket_no, unit_id=unit_id, at=now)
@@ -191,17 +199,16 @@ async def reply(
     _require_state(ticket, "signed", action="reply to")
     findings = reply_findings(ticket.content, body.actions, body.result)
     if findings:
-        for code, _ in findings:
-            after_commit(session, metrics.REPLIES_REFUSED.labels(unit_id, code).inc)
+        codes = list(dict.fromkeys(finding.code for finding in findings))
+        for code in codes:
+            # A refusal is not part of the transaction (it rolls back): count it now.
+            metrics.REPLIES_REFUSED.labels(unit_id, code).inc()
         raise Problem(
             422,
             "reply-refused",
-            "The reply breaks the provincial text rules: "
-            + "; ".join(f"{c} {m}" for c, m in findings),
-            errors=[
-                {"field": "result", "message": f"{code}: {message}"} for code, message in findings
-            ],
-            extra={"rule_codes": [code for code, _ in findings]},
+            "The reply breaks the provincial text rules: " + ", ".join(codes),
+            errors=[{"field": f.field, "message": f"{f.code}: {f.message}"} for f in findings],
+            extra={"rule_codes": codes},
         )
     now = _now()
     answer = Reply(
@@ -330,9 +337,16 @@ async def review_return(
     request = await _pending(session, ticket_no, "return")
     if ticket.state != "return_requested" or request is None:
         raise Problem(409, "no-pending-return", "No return awaits review on this ticket.")
+    returning_unit = request.unit_id
+    if body.unit_id is not None and (not body.accept or body.unit_id == returning_unit):
+        raise Problem(
+            422,
+            "bad-target-unit",
+            "unit_id names where an accepted return goes, and never the unit that returned it.",
+            field="unit_id",
+        )
     now = _now()
     _decide(request, body, reviewer, now)
-    returning_unit = request.unit_id
     await _emit(
         session,
         ticket,
@@ -341,6 +355,7 @@ async def review_return(
     )
     if not body.accept:
         ticket.state = "signed" if ticket.signed_at else "dispatched"
+        ticket.review_note = body.note
         after_commit(session, metrics.RETURNS_REJECTED.labels(returning_unit).inc)
         return _step(ticket)
     if body.unit_id is not None:
@@ -355,7 +370,7 @@ async def review_return(
             excluding=returning_unit,
         )
     if route is None:
-        ticket.state, ticket.unit_id, ticket.deadline = "manual", None, None
+        await _to_manual_queue(session, ticket)
         return _step(ticket)
     await _dispatch(session, ticket, route.unit_id, "return_accepted", ctx, by=reviewer)
     return _step(ticket)
@@ -372,7 +387,8 @@ async def review_extension(
     now = _now()
     _decide(request, body, reviewer, now)
     review = _review(ticket_no, request.unit_id, body, reviewer, now)
-    if body.accept and ticket.state != "closed":
+    ticket.review_note = body.note
+    if body.accept:
         ticket.deadline = request.requested_deadline
         ticket.overdue, ticket.reminded_at = False, None
         review = review.model_copy(update={"new_deadline": request.requested_deadline})
@@ -404,7 +420,7 @@ async def review_reply(
     if body.accept:
         await _close(session, ticket, answer)
     else:
-        ticket.state, ticket.replied_at = "signed", None
+        ticket.state, ticket.replied_at, ticket.review_note = "signed", None, body.note
     return _step(ticket)
 
 
@@ -418,12 +434,20 @@ async def dispatch_manually(
             409, "not-dispatchable", f"A ticket that is {ticket.state} cannot be dispatched."
         )
     unit = await _active_unit(session, body.unit_id)
+    if unit.unit_id == ticket.unit_id:
+        raise Problem(
+            422,
+            "same-unit",
+            "The ticket is already with this unit; a later deadline is an extension.",
+            field="unit_id",
+        )
     how = "manual" if ticket.state == "manual" else "reassigned"
     await _dispatch(session, ticket, unit.unit_id, how, ctx, by=reviewer)
     return _step(ticket)
 
 
 async def get_ticket(session: AsyncSession, ticket_no: str) -> TicketForSupervisor:
+    """Any ticket dispatch holds, as a supervisor sees it."""
     return TicketForSupervisor.model_validate(await _ticket(session, ticket_no, lock=False))
 
 
@@ -459,7 +483,7 @@ async def mark_overdue(session: AsyncSession, now: datetime) -> int:
     due = await session.scalars(
         select(DispatchTicket)
         .where(
-            DispatchTicket.state.in_(OPEN_STATES),
+            DispatchTicket.state.in_(CLOCK_STATES),
             DispatchTicket.deadline < now,
             DispatchTicket.overdue.is_(False),
         )
@@ -470,6 +494,14 @@ async def mark_overdue(session: AsyncSession, now: datetime) -> int:
     for ticket in due:
         assert ticket.unit_id is not None
         ticket.overdue = True
+        session.add(
+            OverdueRecord(
+                ticket_no=ticket.ticket_no,
+                unit_id=ticket.unit_id,
+                deadline=ticket.deadline,
+                marked_at=now,
+            )
+        )
         after_commit(session, metrics.OVERDUE.labels(ticket.unit_id).inc)
         await _emit(session, ticket, TicketOverdue, _deadline(ticket))
         count += 1
@@ -481,7 +513,7 @@ async def remind(session: AsyncSession, now: datetime, hours: float) -> int:
     near = await session.scalars(
         select(DispatchTicket)
         .where(
-            DispatchTicket.state.in_(OPEN_STATES),
+            DispatchTicket.state.in_(CLOCK_STATES),
             DispatchTicket.deadline.between(now, now + timedelta(hours=hours)),
             DispatchTicket.reminded_at.is_(None),
         )
@@ -497,6 +529,7 @@ async def remind(session: AsyncSession, now: datetime, hours: float) -> int:
 
 
 async def count_open(session: AsyncSession) -> dict[tuple[str, str], int]:
+    """Open tickets by unit ("-" for the manual queue) and state, for the gauge."""
     rows = await session.execute(
         select(func.coalesce(DispatchTicket.unit_id, "-"), DispatchTicket.state, func.count())
         .where(DispatchTicket.state != "closed")
@@ -520,8 +553,9 @@ async def _dispatch(
     unit = await session.get(Unit, unit_id)
     assert unit is not None
     now = _now()
-    days = ctx.options.deadline_days.get(ticket.request_type, 5)  # type: ignore[call-overload]
-    ticket.unit_id, ticket.state = unit_id, "dispatched"
+    await _cancel_pending_requests(session, ticket.ticket_no, now)
+    days = ctx.options.deadline_days[ticket.request_type]  # type: ignore[index]
+    ticket.unit_id, ticket.state, ticket.review_note = unit_id, "dispatched", None
     ticket.dispatched_at, ticket.signed_at, ticket.replied_at = now, None, None
     ticket.deadline = ctx.calendar.deadline(now, days)
     ticket.overdue, ticket.reminded_at = False, None
@@ -545,6 +579,7 @@ async def _dispatch(
 async def _close(session: AsyncSession, ticket: DispatchTicket, answer: Reply) -> None:
     unit = await session.get(Unit, answer.unit_id)
     now = _now()
+    await _cancel_pending_requests(session, ticket.ticket_no, now)
     ticket.state, ticket.closed_at = "closed", now
     await _emit(
         session,
@@ -572,6 +607,22 @@ async def _emit(
         data=data,
     )
     await add_events(session, messaging, event)
+
+
+async def _to_manual_queue(session: AsyncSession, ticket: DispatchTicket) -> None:
+    """No unit fits: a supervisor decides; no unit's clock runs meanwhile."""
+    await _cancel_pending_requests(session, ticket.ticket_no, _now())
+    ticket.state, ticket.unit_id, ticket.deadline = "manual", None, None
+    ticket.overdue, ticket.reminded_at, ticket.signed_at = False, None, None
+
+
+async def _cancel_pending_requests(session: AsyncSession, ticket_no: str, now: datetime) -> None:
+    """Requests about the ticket's former unit or former state no longer await anyone."""
+    await session.execute(
+        update(UnitRequest)
+        .where(UnitRequest.ticket_no == ticket_no, UnitRequest.status == "pending")
+        .values(status="cancelled", reviewed_at=now)
+    )
 
 
 async def _remits(session: AsyncSession) -> list[UnitRemit]:
@@ -659,16 +710,28 @@ def _deadline(ticket: DispatchTicket) -> DeadlineData:
     )
 
 
-def reply_findings(request: str, actions: str, result: str) -> list[tuple[str, str]]:
-    """The rules a reply breaks: a part copying the request (T08), garbled text (T09), a part
-    that says nothing of what was done, such as "已和社区联系并处理" or "已告知" (T10)."""
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    field: str
+    message: str
+
+
+def reply_findings(request: str, actions: str, result: str) -> list[Finding]:
+    """The rules each part of a reply breaks: copying the request (T08), garbled text (T09),
+    saying nothing of what was done, such as "已和社区联系并处理" or "已告知" (T10)."""
     findings = []
-    if any(copies_request(request, part) for part in (actions, result)):
-        findings.append(("T08", "答复照抄诉求内容 (the reply repeats the request)"))
-    if any(garbled(part) for part in (actions, result)):
-        findings.append(("T09", "答复含乱码或不规范符号 (garbled text or symbol runs)"))
-    if any(too_simple(part) for part in (actions, result)):
-        findings.append(("T10", "答复过于简单 (say what was done, when, and what came of it)"))
+    for field, part in (("actions", actions), ("result", result)):
+        if copies_request(request, part):
+            findings.append(Finding("T08", field, "照抄诉求内容 (it repeats the request)"))
+        if garbled(part):
+            findings.append(
+                Finding("T09", field, "含乱码或不规范符号 (garbled text or symbol runs)")
+            )
+        if too_simple(part):
+            findings.append(
+                Finding("T10", field, "过于简单 (say what was done, when, and what came of it)")
+            )
     return findings
 
 

@@ -4,12 +4,12 @@ import csv
 from datetime import UTC, datetime
 from importlib import resources
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.dispatch import credentials
-from hotline.dispatch.models import Unit, UnitCredential
+from hotline.dispatch.models import DispatchTicket, Unit, UnitCredential
 from hotline.dispatch.schemas import CredentialIssued, UnitCreate, UnitPublic, UnitUpdate
 from hotline.shared.problems import Problem
 
@@ -51,6 +51,20 @@ async def update_unit(session: AsyncSession, unit_id: str, body: UnitUpdate) -> 
     unit = await session.get(Unit, unit_id, with_for_update=True)
     if unit is None:
         raise Problem(404, "unit-not-found", f"No unit {unit_id}.", field="unit_id")
+    if body.active is False and unit.active:
+        holding = await session.scalar(
+            select(func.count()).where(
+                DispatchTicket.unit_id == unit_id, DispatchTicket.state.not_in(["closed", "manual"])
+            )
+        )
+        if holding:
+            raise Problem(
+                409,
+                "unit-holds-tickets",
+                f"{unit.name} still holds {holding} open tickets: reassign them first.",
+                field="active",
+                extra={"open_tickets": holding},
+            )
     for name, value in body.model_dump(exclude_unset=True).items():
         if value is None and name != "contact":
             raise Problem(422, "validation-error", f"{name} cannot be null.", field=name)
