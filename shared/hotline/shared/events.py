@@ -246,6 +246,61 @@ class TicketOverdue(Event):
     data: DeadlineData
 
 
+Satisfaction = Literal["satisfied", "basically_satisfied", "unsatisfied"]
+
+
+class CallbackScheduledData(EventData):
+    survey_id: str
+    ticket_no: str
+    method: Literal["automatic", "manual"]
+    due_at: AwareDatetime
+    attempt: int
+
+
+class CallbackScheduled(Event):
+    topic: ClassVar[str] = CALLBACKS_TOPIC
+    type: Literal["callback.scheduled"] = "callback.scheduled"
+    data: CallbackScheduledData
+
+
+class CallbackCompletedData(EventData):
+    """A survey's end: the citizen's verdict, or unreachable after every attempt."""
+
+    survey_id: str
+    ticket_no: str
+    unit_id: str | None
+    method: Literal["automatic", "manual"]
+    outcome: Literal["answered", "unreachable"]
+    satisfaction: Satisfaction | None
+    unit_contacted: bool | None
+    resolved: bool | None
+    contradicted: bool
+    completed_at: AwareDatetime
+
+
+class CallbackCompleted(Event):
+    topic: ClassVar[str] = CALLBACKS_TOPIC
+    type: Literal["callback.completed"] = "callback.completed"
+    data: CallbackCompletedData
+
+
+class SpotCheckedData(EventData):
+    """The province's own callback of one of our tickets (Attachment 3), as provincial-sync
+    receives it."""
+
+    ticket_no: str
+    unit_id: str | None
+    satisfaction: Satisfaction
+    comment: str | None
+    checked_at: AwareDatetime
+
+
+class CallbackSpotChecked(Event):
+    topic: ClassVar[str] = CALLBACKS_TOPIC
+    type: Literal["callback.spot_checked"] = "callback.spot_checked"
+    data: SpotCheckedData
+
+
 class BurstDetectedData(EventData):
     """Similar tickets piling up in one area with no outage notice to answer them."""
 
@@ -278,6 +333,9 @@ AnyEvent = Annotated[
     | TicketOverdue
     | TicketClosed
     | TicketReopened
+    | CallbackScheduled
+    | CallbackCompleted
+    | CallbackSpotChecked
     | BurstDetected,
     Field(discriminator="type"),
 ]

@@ -1,7 +1,11 @@
 """The callback service's application: `uvicorn hotline.callback.main:app`."""
 
+from hotline.callback.api import router
 from hotline.callback.config import CallbackSettings
+from hotline.callback.consumers import consumers
+from hotline.callback.deps import CallbackState
 from hotline.callback.models import messaging
+from hotline.callback.scheduled import timers
 from hotline.shared.app import create_service_app
 
 app = create_service_app(
@@ -10,4 +14,8 @@ app = create_service_app(
     description="Satisfaction surveys (回访) of closed tickets.",
     settings_factory=CallbackSettings,
     tables=messaging,
+    routers=[router],
+    consumers=consumers,
+    context=CallbackState,
+    timers=timers,
 )

@@ -1,0 +1,43 @@
+"""When a citizen may be called: inside calling hours, on calling days (not public holidays)."""
+
+from datetime import date, datetime, time, timedelta
+
+from hotline.shared.working_days import LOCAL_TIME, WorkingCalendar
+
+MAX_DAYS_AHEAD = 60
+
+
+class CallingHours:
+    def __init__(
+        self,
+        calendar: WorkingCalendar,
+        start: time,
+        end: time,
+        *,
+        weekends: bool,
+        public_holidays: bool,
+    ) -> None:
+        self.calendar, self.start, self.end = calendar, start, end
+        self.weekends, self.public_holidays = weekends, public_holidays
+
+    def next_slot(self, earliest: datetime) -> datetime:
+        """The first moment at or after `earliest` when a call may be made."""
+        local = earliest.astimezone(LOCAL_TIME)
+        for offset in range(MAX_DAYS_AHEAD):
+            day = local.date() + timedelta(days=offset)
+            if not self._calling_day(day):
+                continue
+            opens = datetime.combine(day, self.start, tzinfo=LOCAL_TIME)
+            closes = datetime.combine(day, self.end, tzinfo=LOCAL_TIME)
+            candidate = max(local, opens) if offset == 0 else opens
+            if candidate < closes:
+                return candidate
+        raise ValueError(f"no calling slot within {MAX_DAYS_AHEAD} days of {earliest}")
+
+    def is_open(self, moment: datetime) -> bool:
+        return self.next_slot(moment) == moment.astimezone(LOCAL_TIME)
+
+    def _calling_day(self, day: date) -> bool:
+        if not self.public_holidays and self.calendar.is_public_holiday(day):
+            return False
+        return self.weekends or day.weekday() < 5 or self.calendar.is_working_day(day)

@@ -1,0 +1,62 @@
+"""What callback's routes receive: the verified sender of a result, an agent, the context."""
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from hotline.callback.config import CallbackSettings
+from hotline.callback.service import CallbackContext, build_context
+from hotline.shared.problems import Problem
+from hotline.shared.webhooks import VerifiedWebhook, WebhookVerifier
+
+
+class CallbackState:
+    def __init__(self, settings: CallbackSettings) -> None:
+        self.context: CallbackContext = build_context(settings.callback)
+        self.verifier = WebhookVerifier(settings.callback.webhook_senders)
+
+
+def get_state(request: Request) -> CallbackState:
+    state: CallbackState = request.app.state.context
+    return state
+
+
+State = Annotated[CallbackState, Depends(get_state)]
+
+
+def get_context(state: State) -> CallbackContext:
+    return state.context
+
+
+Context = Annotated[CallbackContext, Depends(get_context)]
+
+
+async def verified_result(request: Request, state: State) -> VerifiedWebhook:
+    """The call-centre software signed this result (checked before the body is read)."""
+    return state.verifier.verify(await request.body(), request.headers, "callbacks")
+
+
+ResultWebhook = Annotated[VerifiedWebhook, Depends(verified_result)]
+
+bearer = HTTPBearer(auto_error=False, description="An agents' desk token")
+
+
+async def current_agent(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)], context: Context
+) -> str:
+    if credentials is not None:
+        for name, token in context.options.agent_tokens.items():
+            if hmac.compare_digest(
+                credentials.credentials.encode(), token.get_secret_value().encode()
+            ):
+                return name
+    problem = Problem(
+        401, "unauthorized", "An agents' desk token is required.", field="Authorization"
+    )
+    problem.headers = {"WWW-Authenticate": "Bearer"}
+    raise problem
+
+
+Agent = Annotated[str, Depends(current_agent)]

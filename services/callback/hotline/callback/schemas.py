@@ -1,0 +1,47 @@
+"""The bodies of callback's API: survey results from the call centre, the agents' worklist."""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from hotline.shared.events import Satisfaction
+
+Method = Literal["automatic", "manual"]
+
+
+class SurveyResultIn(BaseModel):
+    """What a survey found: the citizen's verdict, or that they could not be reached."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["answered", "unreachable"]
+    satisfaction: Satisfaction | None = None
+    unit_contacted: bool | None = Field(default=None, description="Did the unit contact you?")
+    resolved: bool | None = Field(default=None, description="Is the issue resolved?")
+    comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+    method: Method
+    outbound_call_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+
+
+class SurveyOutcome(BaseModel):
+    survey_id: str
+    ticket_no: str
+    state: Literal["scheduled", "requested", "completed", "unreachable"]
+    attempts: int
+    due_at: datetime | None
+    contradicted: bool
+    reopened: bool
+
+
+class WorkItem(BaseModel):
+    """A survey an agent should make now, with what they need to make it."""
+
+    survey_id: str
+    ticket_no: str
+    due_at: datetime
+    attempts: int
+    caller_salutation: str | None
+    caller_number: str | None
+    unit_name: str | None
+    resolution: str | None

@@ -1,0 +1,203 @@
+"""Callback on the real servers, with a fake call-centre survey endpoint it can call."""
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI, Request, Response
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+from standardwebhooks.webhooks import Webhook
+
+from hotline.callback import service
+from hotline.callback.models import Survey, messaging
+from hotline.shared.db import create_session_factory, unit_of_work
+from hotline.shared.events import (
+    PhoneNumber,
+    TicketClosed,
+    TicketClosedData,
+    TicketCreated,
+    TicketCreatedData,
+    TicketDispatched,
+    TicketDispatchedData,
+    TicketReplied,
+    TicketRepliedData,
+)
+from hotline.shared.migrations import upgrade
+from tests.conftest import TEST_KAFKA_TUNING, Servers
+
+RESULT_SECRET = "whsec_" + "Y2FsbGNlbnRyZS1yZXN1bHRzLXNlY3JldC1mb3ItdGVzdHM="
+SURVEY_SECRET = "whsec_" + "c3VydmV5LXJlcXVlc3RzLXNpZ25pbmctc2VjcmV0LWZvcg=="
+AGENT_TOKEN = "test-agent-token"
+NOW = datetime.now(UTC)
+
+
+@dataclass
+class FakeCallCentre:
+    """The call-centre software's survey endpoint: checks our signature, records requests."""
+
+    status: int = 202
+    requests: list[dict[str, Any]] = field(default_factory=list)
+
+    def app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.post("/surveys")
+        async def survey(request: Request) -> Response:
+            body = await request.body()
+            Webhook(SURVEY_SECRET).verify(body, dict(request.headers), json_parse=False)
+            self.requests.append(json.loads(body))
+            return Response(status_code=self.status)
+
+        return app
+
+
+@dataclass
+class Callback:
+    app: FastAPI
+    http: httpx.AsyncClient
+    engine: AsyncEngine
+
+    async def closed_ticket(
+        self, *, claimed_contact: bool = True, request_type: str = "help", version: int = 5
+    ) -> str:
+        """A ticket's life as intake and dispatch announce it, up to its closure."""
+        no = f"SY{uuid4().hex[:12].upper()}"
+        ids = {"source": "/tests", "subject": no, "ticket_id": no}
+        created = TicketCreated(
+            **ids,
+            version=1,
+            data=TicketCreatedData(
+                ticket_no=no,
+                source_ticket_id=no,
+                call_id=no,
+                channel="phone",
+                caller_salutation="张先生",
+                caller=PhoneNumber(number="13812341234", masked="138****1234"),
+                request_type=request_type,
+                category="社会服务类",
+                business_environment=False,
+                location_code="430503001",
+                address=None,
+                content="百春园小区门口路灯不亮，请维修",
+                handling_mode="forward",
+                status="open",
+                resolution=None,
+                suggested_unit=None,
+                agent_id="A1",
+                accepted_at=NOW,
+                new_facts=False,
+            ),
+        )
+        dispatched = TicketDispatched(
+            **ids,
+            version=2,
+            data=TicketDispatchedData(
+                ticket_no=no,
+                unit_id="U001",
+                unit_name="大祥区政府",
+                dispatched_at=NOW,
+                deadline=NOW,
+                how="routed",
+            ),
+        )
+        replied = TicketReplied(
+            **ids,
+            version=version - 1,
+            data=TicketRepliedData(
+                ticket_no=no,
+                unit_id="U001",
+                at=NOW,
+                actions="已和社区联系并处理路灯问题",
+                result="路灯已修复，已告知诉求人处理结果",
+                citizen_contacted=claimed_contact,
+            ),
+        )
+        closed = TicketClosed(
+            **ids,
+            version=version,
+            data=TicketClosedData(
+                ticket_no=no, closed_at=NOW, handling_unit="大祥区政府", resolution="路灯已修复"
+            ),
+        )
+        ctx = self.app.state.context.context
+        async with unit_of_work(create_session_factory(self.engine)) as session:
+            # Out of order on purpose: callback must not depend on arrival order.
+            await service.on_ticket_replied(session, replied)
+            await service.on_ticket_closed(session, closed, ctx)
+            await service.on_ticket_dispatched(session, dispatched)
+            await service.on_ticket_created(session, created, ctx)
+        return no
+
+    async def post_result(
+        self, ticket_no: str, body: dict[str, Any], *, webhook_id: str | None = None
+    ) -> httpx.Response:
+        raw = json.dumps(body, ensure_ascii=False)
+        webhook_id = webhook_id or f"msg_{uuid4().hex}"
+        now = datetime.now(UTC)
+        headers = {
+            "webhook-id": webhook_id,
+            "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": Webhook(RESULT_SECRET).sign(webhook_id, now, raw),
+            "content-type": "application/json",
+        }
+        return await self.http.post(
+            f"/v1/callbacks/{ticket_no}/result", content=raw, headers=headers
+        )
+
+    async def survey(self, ticket_no: str) -> Survey:
+        async with create_session_factory(self.engine)() as session:
+            row = await session.scalar(select(Survey).where(Survey.ticket_no == ticket_no))
+            assert row is not None
+            return row
+
+    async def events(self, ticket_no: str) -> list[str]:
+        async with self.engine.connect() as connection:
+            rows = await connection.execute(
+                select(messaging.outbox.c.event_type)
+                .where(messaging.outbox.c.key == ticket_no)
+                .order_by(messaging.outbox.c.id)
+            )
+            return list(rows.scalars())
+
+
+def callback_env(patch: pytest.MonkeyPatch, servers: Servers) -> None:
+    patch.setenv("HOTLINE_DATABASE_URL", servers.database_url)
+    patch.setenv("HOTLINE_KAFKA_BOOTSTRAP", servers.kafka_bootstrap)
+    for name, value in TEST_KAFKA_TUNING.items():
+        patch.setenv(f"HOTLINE_KAFKA_{name.upper()}", str(value))
+    patch.setenv(
+        "HOTLINE_CALLBACK_WEBHOOK_SENDERS",
+        json.dumps({"callcentre": {"secrets": [RESULT_SECRET], "scopes": ["callbacks"]}}),
+    )
+    patch.setenv("HOTLINE_CALLBACK_AGENT_TOKENS", json.dumps({"desk": AGENT_TOKEN}))
+    patch.setenv("HOTLINE_CALLBACK_SURVEY_WEBHOOK_URL", "http://callcentre/surveys")
+    patch.setenv("HOTLINE_CALLBACK_SURVEY_WEBHOOK_SECRET", SURVEY_SECRET)
+    # Whatever the hour the tests run at, calling hours are open and the survey is due at once.
+    patch.setenv("HOTLINE_CALLBACK_CALLING_HOURS_START", "00:00:00")
+    patch.setenv("HOTLINE_CALLBACK_CALLING_HOURS_END", "23:59:59.999999")
+    patch.setenv("HOTLINE_CALLBACK_CALL_ON_PUBLIC_HOLIDAYS", "true")
+    patch.setenv("HOTLINE_CALLBACK_DELAY_MINUTES", "0")
+    patch.setenv("HOTLINE_CALLBACK_SCHEDULER_INTERVAL_SECONDS", "3600")
+
+
+@pytest.fixture(scope="module")
+async def callback(engine: AsyncEngine, servers: Servers) -> AsyncIterator[Callback]:
+    await upgrade(engine, "hotline.callback")
+    patch = pytest.MonkeyPatch()
+    callback_env(patch, servers)
+    from hotline.callback.main import app
+
+    try:
+        async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30) as manager:
+            transport = httpx.ASGITransport(app=manager.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://callback") as http:
+                yield Callback(app, http, engine)
+    finally:
+        patch.undo()
