@@ -9,7 +9,6 @@ from uuid import uuid4
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI, Request, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -30,7 +29,8 @@ from hotline.shared.events import (
     TicketRepliedData,
 )
 from hotline.shared.migrations import upgrade
-from tests.conftest import TEST_KAFKA_TUNING, Servers
+from tests.conftest import Servers
+from tests.support import announced, running
 
 RESULT_SECRET = "whsec_" + "Y2FsbGNlbnRyZS1yZXN1bHRzLXNlY3JldC1mb3ItdGVzdHM="
 SURVEY_SECRET = "whsec_" + "c3VydmV5LXJlcXVlc3RzLXNpZ25pbmctc2VjcmV0LWZvcg=="
@@ -158,46 +158,29 @@ class Callback:
             return row
 
     async def events(self, ticket_no: str) -> list[str]:
-        async with self.engine.connect() as connection:
-            rows = await connection.execute(
-                select(messaging.outbox.c.event_type)
-                .where(messaging.outbox.c.key == ticket_no)
-                .order_by(messaging.outbox.c.id)
-            )
-            return list(rows.scalars())
+        return await announced(self.engine, messaging, ticket_no)
 
 
-def callback_env(patch: pytest.MonkeyPatch, servers: Servers) -> None:
-    patch.setenv("HOTLINE_DATABASE_URL", servers.database_url)
-    patch.setenv("HOTLINE_KAFKA_BOOTSTRAP", servers.kafka_bootstrap)
-    for name, value in TEST_KAFKA_TUNING.items():
-        patch.setenv(f"HOTLINE_KAFKA_{name.upper()}", str(value))
-    patch.setenv(
-        "HOTLINE_CALLBACK_WEBHOOK_SENDERS",
-        json.dumps({"callcentre": {"secrets": [RESULT_SECRET], "scopes": ["callbacks"]}}),
-    )
-    patch.setenv("HOTLINE_CALLBACK_AGENT_TOKENS", json.dumps({"desk": AGENT_TOKEN}))
-    patch.setenv("HOTLINE_CALLBACK_SURVEY_WEBHOOK_URL", "http://callcentre/surveys")
-    patch.setenv("HOTLINE_CALLBACK_SURVEY_WEBHOOK_SECRET", SURVEY_SECRET)
-    # Whatever the hour the tests run at, calling hours are open and the survey is due at once.
-    patch.setenv("HOTLINE_CALLBACK_CALLING_HOURS_START", "00:00:00")
-    patch.setenv("HOTLINE_CALLBACK_CALLING_HOURS_END", "23:59:59.999999")
-    patch.setenv("HOTLINE_CALLBACK_CALL_ON_PUBLIC_HOLIDAYS", "true")
-    patch.setenv("HOTLINE_CALLBACK_DELAY_MINUTES", "0")
-    patch.setenv("HOTLINE_CALLBACK_SCHEDULER_INTERVAL_SECONDS", "3600")
+# Whatever the hour the tests run at, calling hours are open and a survey is due at once.
+CALLBACK_SETTINGS = {
+    "callback_webhook_senders": json.dumps(
+        {"callcentre": {"secrets": [RESULT_SECRET], "scopes": ["callbacks"]}}
+    ),
+    "callback_agent_tokens": json.dumps({"desk": AGENT_TOKEN}),
+    "callback_survey_webhook_url": "http://callcentre/surveys",
+    "callback_survey_webhook_secret": SURVEY_SECRET,
+    "callback_calling_hours_start": "00:00:00",
+    "callback_calling_hours_end": "23:59:59.999999",
+    "callback_call_on_public_holidays": "true",
+    "callback_delay_minutes": "0",
+    "callback_scheduler_interval_seconds": "3600",
+}
 
 
 @pytest.fixture(scope="module")
 async def callback(engine: AsyncEngine, servers: Servers) -> AsyncIterator[Callback]:
     await upgrade(engine, "hotline.callback")
-    patch = pytest.MonkeyPatch()
-    callback_env(patch, servers)
     from hotline.callback.main import app
 
-    try:
-        async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30) as manager:
-            transport = httpx.ASGITransport(app=manager.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://callback") as http:
-                yield Callback(app, http, engine)
-    finally:
-        patch.undo()
+    async with running(app, servers, **CALLBACK_SETTINGS) as http:
+        yield Callback(app, http, engine)

@@ -9,7 +9,6 @@ from uuid import uuid4
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -19,7 +18,8 @@ from hotline.dispatch.models import DispatchTicket, messaging
 from hotline.shared.db import create_session_factory, unit_of_work
 from hotline.shared.events import PhoneNumber, TicketCreated, TicketCreatedData
 from hotline.shared.migrations import upgrade
-from tests.conftest import TEST_KAFKA_TUNING, Servers
+from tests.conftest import Servers
+from tests.support import announced, running
 
 SUPERVISOR_TOKEN = "test-supervisor-token-not-for-production"
 
@@ -91,31 +91,18 @@ class Dispatch:
             return list(rows.scalars())
 
     async def events(self, ticket_no: str) -> list[str]:
-        async with self.engine.connect() as connection:
-            rows = await connection.execute(
-                select(messaging.outbox.c.event_type)
-                .where(messaging.outbox.c.key == ticket_no)
-                .order_by(messaging.outbox.c.id)
-            )
-            return list(rows.scalars())
+        return await announced(self.engine, messaging, ticket_no)
 
 
 @pytest.fixture(scope="module")
 async def dispatch(engine: AsyncEngine, servers: Servers) -> AsyncIterator[Dispatch]:
     await upgrade(engine, "hotline.dispatch")
-    patch = pytest.MonkeyPatch()
-    patch.setenv("HOTLINE_DATABASE_URL", servers.database_url)
-    patch.setenv("HOTLINE_KAFKA_BOOTSTRAP", servers.kafka_bootstrap)
-    for name, value in TEST_KAFKA_TUNING.items():
-        patch.setenv(f"HOTLINE_KAFKA_{name.upper()}", str(value))
-    patch.setenv("HOTLINE_DISPATCH_SUPERVISOR_TOKENS", f'{{"王主任": "{SUPERVISOR_TOKEN}"}}')
-    patch.setenv("HOTLINE_DISPATCH_SCHEDULER_INTERVAL_SECONDS", "3600")
     from hotline.dispatch.main import app
 
-    try:
-        async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30) as manager:
-            transport = httpx.ASGITransport(app=manager.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://dispatch") as http:
-                yield Dispatch(app, http, engine)
-    finally:
-        patch.undo()
+    async with running(
+        app,
+        servers,
+        dispatch_supervisor_tokens=f'{{"王主任": "{SUPERVISOR_TOKEN}"}}',
+        dispatch_scheduler_interval_seconds="3600",
+    ) as http:
+        yield Dispatch(app, http, engine)

@@ -10,14 +10,14 @@ from uuid import uuid4
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from standardwebhooks.webhooks import Webhook
 
 from hotline.intake.models import messaging
 from hotline.shared.migrations import upgrade
-from tests.conftest import TEST_KAFKA_TUNING, Servers
+from tests.conftest import Servers
+from tests.support import announced, running
 
 OLD_SECRET = "whsec_" + "b2xkLXNlY3JldC1vZi10aGUtY2FsbC1jZW50cmU="
 NEW_SECRET = "whsec_" + "bmV3LXNlY3JldC1vZi10aGUtY2FsbC1jZW50cmU="
@@ -63,6 +63,9 @@ class IntakeClient:
         async with self.engine.connect() as connection:
             return await connection.scalar(statement)
 
+    async def announced(self, key: str) -> list[str]:
+        return await announced(self.engine, messaging, key)
+
     async def outbox_count(self) -> int:
         return int(await self.scalar(select(func.count()).select_from(messaging.outbox)))
 
@@ -70,23 +73,15 @@ class IntakeClient:
 @pytest.fixture(scope="module")
 async def intake(engine: AsyncEngine, servers: Servers) -> AsyncIterator[IntakeClient]:
     await upgrade(engine, "hotline.intake")
-    patch = pytest.MonkeyPatch()
-    patch.setenv("HOTLINE_DATABASE_URL", servers.database_url)
-    patch.setenv("HOTLINE_KAFKA_BOOTSTRAP", servers.kafka_bootstrap)
-    for name, value in TEST_KAFKA_TUNING.items():
-        patch.setenv(f"HOTLINE_KAFKA_{name.upper()}", str(value))
-    patch.setenv("HOTLINE_INTAKE_WEBHOOK_SENDERS", json.dumps(SENDERS))
-    patch.setenv("HOTLINE_INTAKE_BURST_THRESHOLD", "4")
-    patch.setenv("HOTLINE_OUTBOX_IDLE_POLL_SECONDS", "0.02")
     from hotline.intake.main import app
 
-    try:
-        async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30) as manager:
-            transport = httpx.ASGITransport(app=manager.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://intake") as http:
-                yield IntakeClient(http, engine)
-    finally:
-        patch.undo()
+    async with running(
+        app,
+        servers,
+        intake_webhook_senders=json.dumps(SENDERS),
+        intake_burst_threshold="4",
+    ) as http:
+        yield IntakeClient(http, engine)
 
 
 def citizen_number() -> str:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from hotline.intake.models import BurstAlert, CallRecord, Ticket, messaging
+from hotline.intake.models import BurstAlert, CallRecord, Ticket
 from hotline.intake.service import on_ticket_closed
 from hotline.shared.db import create_session_factory
 from hotline.shared.events import TicketClosed, TicketClosedData
@@ -28,16 +28,6 @@ async def ticket_count(intake: IntakeClient, source_ticket_id: str) -> int:
     )
 
 
-async def outbox_types(intake: IntakeClient, subject: str) -> list[str]:
-    async with intake.engine.connect() as connection:
-        rows = await connection.execute(
-            select(messaging.outbox.c.event_type)
-            .where(messaging.outbox.c.key == subject)
-            .order_by(messaging.outbox.c.id)
-        )
-        return list(rows.scalars())
-
-
 # --- signatures -------------------------------------------------------------------------------
 
 
@@ -51,7 +41,7 @@ async def test_a_signed_ticket_is_numbered_stored_and_announced(intake: IntakeCl
     local_day = datetime.fromisoformat(body["accepted_at"]).astimezone().strftime("%Y%m")
     assert accepted["ticket_no"].startswith("SY" + local_day[:4])
     assert (accepted["handling_mode"], accepted["status"]) == ("forward", "open")
-    assert await outbox_types(intake, accepted["ticket_no"]) == ["ticket.created"]
+    assert await intake.announced(accepted["ticket_no"]) == ["ticket.created"]
     shown = (await intake.http.get(f"/v1/tickets/{accepted['ticket_no']}")).json()
     number = body["caller"]["number"]
     assert shown["caller_number"] == f"{number[:3]}****{number[-4:]}"
@@ -231,7 +221,7 @@ async def test_a_call_record_is_stored_and_announced(intake: IntakeClient) -> No
         select(CallRecord.caller_number).where(CallRecord.call_id == body["call_id"])
     )
     assert stored == body["caller_number"]
-    assert await outbox_types(intake, body["call_id"]) == ["call.recorded"]
+    assert await intake.announced(body["call_id"]) == ["call.recorded"]
 
 
 INVALID_CALLS = {
@@ -289,7 +279,7 @@ async def test_the_same_caller_again_while_in_progress_is_not_accepted(
     assert decision["repeat_of"] == original["ticket_no"]
     assert decision["repeat_rule"] == "in_progress_same_caller"
     assert "正在办理" in decision["resolution"]
-    assert await outbox_types(intake, decision["ticket_no"]) == ["ticket.created", "ticket.closed"]
+    assert await intake.announced(decision["ticket_no"]) == ["ticket.created", "ticket.closed"]
 
 
 async def test_another_caller_while_in_progress_waits_and_closes_with_the_first(
@@ -322,7 +312,7 @@ async def test_another_caller_while_in_progress_waits_and_closes_with_the_first(
     shown = (await intake.http.get(f"/v1/tickets/{follower['ticket_no']}")).json()
     assert shown["status"] == "closed"
     assert shown["resolution"].startswith("经查，翠园小区停气")
-    assert await outbox_types(intake, follower["ticket_no"]) == ["ticket.created", "ticket.closed"]
+    assert await intake.announced(follower["ticket_no"]) == ["ticket.created", "ticket.closed"]
 
 
 async def test_another_caller_on_a_closed_issue_gets_its_resolution(intake: IntakeClient) -> None:
@@ -497,4 +487,4 @@ async def test_a_burst_of_similar_tickets_with_no_notice_raises_one_alert(
 
     assert alerted is not None
     assert alerted >= 4
-    assert "alert.burst_detected" in await outbox_types(intake, f"{area}/交通运输类")
+    assert "alert.burst_detected" in await intake.announced(f"{area}/交通运输类")

@@ -1,15 +1,11 @@
 """Each of the five services starts on the real servers and answers health, metrics and docs."""
 
 import importlib
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
-import httpx
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -17,29 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hotline.shared.embedded import free_port
 from hotline.shared.migrations import alembic_config, upgrade
 from hotline.shared.services import SERVICES, ServiceEntry
-from tests.conftest import TEST_KAFKA_TUNING, Servers
+from tests.conftest import Servers
+from tests.support import running
 
 pytestmark = pytest.mark.parametrize("service", SERVICES, ids=[s.name for s in SERVICES])
 
 MESSAGING_TABLES = {"alembic_version", "outbox", "outbox_relay_state", "processed_events"}
 
 
-@pytest.fixture
-def service_env(monkeypatch: pytest.MonkeyPatch, servers: Servers) -> pytest.MonkeyPatch:
-    monkeypatch.setenv("HOTLINE_DATABASE_URL", servers.database_url)
-    monkeypatch.setenv("HOTLINE_KAFKA_BOOTSTRAP", servers.kafka_bootstrap)
-    for name, value in TEST_KAFKA_TUNING.items():
-        monkeypatch.setenv(f"HOTLINE_KAFKA_{name.upper()}", str(value))
-    return monkeypatch
-
-
-@asynccontextmanager
-async def running(service: ServiceEntry) -> AsyncIterator[httpx.AsyncClient]:
+def app_of(service: ServiceEntry) -> FastAPI:
     app: FastAPI = importlib.import_module(f"{service.package}.main").app
-    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield client
+    return app
 
 
 async def test_migrations_create_the_schema_with_its_own_version_table(
@@ -92,10 +76,10 @@ async def test_the_migrations_create_exactly_what_the_models_declare(
 
 
 async def test_the_service_is_live_ready_and_measured(
-    service: ServiceEntry, service_env: pytest.MonkeyPatch, engine: AsyncEngine
+    service: ServiceEntry, servers: Servers, engine: AsyncEngine
 ) -> None:
     await upgrade(engine, service.package)
-    async with running(service) as client:
+    async with running(app_of(service), servers) as client:
         live = await client.get("/healthz")
         ready = await client.get("/readyz")
         metrics = await client.get("/metrics")
@@ -109,12 +93,11 @@ async def test_the_service_is_live_ready_and_measured(
 
 
 async def test_readiness_names_the_broker_when_it_is_unreachable(
-    service: ServiceEntry, service_env: pytest.MonkeyPatch, engine: AsyncEngine
+    service: ServiceEntry, servers: Servers, engine: AsyncEngine
 ) -> None:
     await upgrade(engine, service.package)
-    service_env.setenv("HOTLINE_KAFKA_BOOTSTRAP", f"127.0.0.1:{free_port()}")
-    service_env.setenv("HOTLINE_KAFKA_REQUEST_TIMEOUT_MS", "1000")
-    async with running(service) as client:
+    nowhere = {"kafka_bootstrap": f"127.0.0.1:{free_port()}", "kafka_request_timeout_ms": "1000"}
+    async with running(app_of(service), servers, **nowhere) as client:
         ready = await client.get("/readyz")
         unknown = await client.get("/no-such-route")
 
