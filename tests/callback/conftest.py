@@ -52,7 +52,7 @@ class FakeCallCentre:
         async def survey(request: Request) -> Response:
             body = await request.body()
             Webhook(SURVEY_SECRET).verify(body, dict(request.headers), json_parse=False)
-            self.requests.append(json.loads(body))
+            self.requests.append(json.loads(body) | {"webhook-id": request.headers["webhook-id"]})
             return Response(status_code=self.status)
 
         return app
@@ -65,7 +65,12 @@ class Callback:
     engine: AsyncEngine
 
     async def closed_ticket(
-        self, *, claimed_contact: bool = True, request_type: str = "help", version: int = 5
+        self,
+        *,
+        claimed_contact: bool = True,
+        request_type: str = "help",
+        version: int = 5,
+        reply_last: bool = False,
     ) -> str:
         """A ticket's life as intake and dispatch announce it, up to its closure."""
         no = f"SY{uuid4().hex[:12].upper()}"
@@ -129,10 +134,13 @@ class Callback:
         ctx = self.app.state.context.context
         async with unit_of_work(create_session_factory(self.engine)) as session:
             # Out of order on purpose: callback must not depend on arrival order.
-            await service.on_ticket_replied(session, replied)
+            if not reply_last:
+                await service.on_ticket_replied(session, replied)
             await service.on_ticket_closed(session, closed, ctx)
             await service.on_ticket_dispatched(session, dispatched)
             await service.on_ticket_created(session, created, ctx)
+            if reply_last:
+                await service.on_ticket_replied(session, replied)
         return no
 
     async def post_result(
@@ -173,6 +181,7 @@ CALLBACK_SETTINGS = {
     "callback_calling_hours_end": "23:59:59.999999",
     "callback_call_on_public_holidays": "true",
     "callback_delay_minutes": "0",
+    "callback_retry_after_minutes": "0.001",
     "callback_scheduler_interval_seconds": "3600",
 }
 

@@ -1,10 +1,12 @@
 """Surveys of closed tickets on the real servers: scheduling, results, reopening, retries."""
 
+from datetime import timedelta
+
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from hotline.callback import service
-from hotline.callback.models import SpotCheck, SurveyRequestAttempt, messaging
+from hotline.callback.models import SpotCheck, Survey, SurveyRequestAttempt, messaging
 from hotline.callback.scheduled import run_surveys_once
 from hotline.shared.db import create_session_factory, unit_of_work
 from hotline.shared.events import CallbackSpotChecked, SpotCheckedData
@@ -154,6 +156,7 @@ async def test_automatic_surveys_are_requested_from_the_call_centre_signed(
     asked = [r for r in centre.requests if r["ticket_no"] == ticket_no]
     assert len(asked) == 1
     assert asked[0]["caller_number"] == "13812341234"
+    assert asked[0]["webhook-id"] == f"{asked[0]['survey_id']}-1"
     assert (await callback.survey(ticket_no)).state == "requested"
 
 
@@ -217,3 +220,49 @@ async def test_a_provincial_spot_check_is_recorded_against_the_unit(callback: Ca
             select(SpotCheck.unit_id).where(SpotCheck.ticket_no == ticket_no)
         )
     assert unit_id == "U001"
+
+
+async def test_a_reply_announced_after_the_closure_is_still_checked_with_the_citizen(
+    callback: Callback,
+) -> None:
+    ticket_no = await callback.closed_ticket(claimed_contact=True, reply_last=True)
+
+    response = await callback.post_result(ticket_no, SATISFIED | {"unit_contacted": False})
+
+    assert response.json()["contradicted"] is True
+
+
+async def test_a_result_before_the_survey_is_due_is_refused(callback: Callback) -> None:
+    ticket_no = await callback.closed_ticket()
+    async with callback.engine.begin() as connection:
+        await connection.execute(
+            update(Survey)
+            .where(Survey.ticket_no == ticket_no)
+            .values(due_at=NOW + timedelta(days=1))
+        )
+
+    response = await callback.post_result(ticket_no, SATISFIED)
+
+    assert response.status_code == 409
+    assert response.json()["type"].endswith("/survey-not-due")
+
+
+async def test_a_result_naming_another_survey_is_refused(callback: Callback) -> None:
+    ticket_no = await callback.closed_ticket()
+
+    response = await callback.post_result(ticket_no, SATISFIED | {"survey_id": "CB-elsewhere-1"})
+
+    assert response.status_code == 409
+    assert response.json()["errors"][0]["field"] == "survey_id"
+
+
+async def test_the_same_unanswered_call_reported_twice_counts_as_one_attempt(
+    callback: Callback,
+) -> None:
+    ticket_no = await callback.closed_ticket()
+    call = UNREACHABLE | {"outbound_call_id": "out-1"}
+
+    first = await callback.post_result(ticket_no, call)
+    again = await callback.post_result(ticket_no, call)
+
+    assert first.json()["attempts"] == again.json()["attempts"] == 1

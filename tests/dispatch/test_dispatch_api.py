@@ -525,3 +525,29 @@ def _metric(response: httpx.Response, label: str) -> float:
         if line.startswith(label + " "):
             return float(line.split()[-1])
     return 0.0
+
+
+async def test_a_ticket_answered_at_intake_and_reopened_waits_for_a_supervisor(
+    dispatch: Dispatch,
+) -> None:
+    ticket_no = await dispatch.forwarded(
+        handling_mode="answered",
+        status="closed",
+        resolution="已告知诉求人社保卡补办流程及所需材料。",
+    )
+    reopened = TicketReopened(
+        source="/hotline/callback",
+        subject=ticket_no,
+        ticket_id=ticket_no,
+        version=3,
+        data=TicketReopenedData(
+            ticket_no=ticket_no, reason="回访不满意", reopened_at=datetime.now(UTC)
+        ),
+    )
+    assert (await dispatch.ticket(ticket_no)).state == "at_intake"
+
+    async with unit_of_work(create_session_factory(dispatch.engine)) as session:
+        await service.on_ticket_reopened(session, reopened, dispatch.app.state.context)
+
+    queue = (await dispatch.http.get("/v1/queue", headers=dispatch.as_supervisor())).json()
+    assert ticket_no in [t["ticket_no"] for t in queue["manual"]]

@@ -2,7 +2,7 @@
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from fastapi import APIRouter, FastAPI
 
@@ -16,6 +16,7 @@ from hotline.shared.runtime import Runner, service_runtime
 from hotline.shared.settings import ServiceSettings
 
 S = TypeVar("S", bound=ServiceSettings)
+C = TypeVar("C")
 
 
 def create_service_app(
@@ -26,27 +27,29 @@ def create_service_app(
     settings_factory: Callable[[], S],
     tables: MessagingTables,
     routers: Sequence[APIRouter] = (),
-    consumers: Callable[[S], Sequence[ConsumerSpec]] = lambda settings: (),
-    context: Callable[[S], Any] = lambda settings: None,
-    timers: Callable[[S, SessionFactory], Sequence[Runner]] = lambda settings, sessions: (),
+    context: Callable[[S], C] = lambda settings: None,  # type: ignore[assignment,return-value]
+    consumers: Callable[[C], Sequence[ConsumerSpec]] = lambda context: (),
+    timers: Callable[[C, SessionFactory], Sequence[Runner]] = lambda context, sessions: (),
 ) -> FastAPI:
     """A service app: its routes, health, metrics and problem+json errors, and a lifespan that
-    runs the outbox relay and the consumers. `context` builds what the service's own routes need
-    from its settings (kept as `app.state.context`); `timers` are its own background loops."""
+    runs the outbox relay and the consumers. `context` is built once from the settings: what the
+    service's routes (as `app.state.context`), consumers and timers (its own background loops)
+    share."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings = settings_factory()
         configure_logging(settings.log_level)
+        shared = context(settings)
         async with service_runtime(
             name=name,
             settings=settings,
             tables=tables,
-            consumers=consumers(settings),
-            timers=lambda sessions: timers(settings, sessions),
+            consumers=consumers(shared),
+            timers=lambda sessions: timers(shared, sessions),
         ) as runtime:
             app.state.runtime = runtime
-            app.state.context = context(settings)
+            app.state.context = shared
             yield
 
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)

@@ -84,10 +84,13 @@ class WebhookVerifier:
         )
 
 
-def signed_request(secret: str, payload: object) -> tuple[bytes, dict[str, str]]:
-    """A body and the Standard Webhooks headers that sign it, for webhooks we send."""
+def signed_request(
+    secret: str, payload: object, *, webhook_id: str | None = None
+) -> tuple[bytes, dict[str, str]]:
+    """A body and the Standard Webhooks headers that sign it, for webhooks we send; the same
+    `webhook_id` for the same message lets the receiver drop a repeat."""
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str)
-    webhook_id, now = f"msg_{uuid4().hex}", datetime.now(UTC)
+    webhook_id, now = webhook_id or f"msg_{uuid4().hex}", datetime.now(UTC)
     return body.encode(), {
         "webhook-id": webhook_id,
         "webhook-timestamp": str(int(now.timestamp())),

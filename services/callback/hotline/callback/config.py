@@ -44,6 +44,14 @@ class CallbackOptions(BaseSettings):
         default_factory=lambda: {"agents": SecretStr(DEVELOPMENT_AGENT_TOKEN)}
     )
     scheduler_interval_seconds: float = Field(default=30.0, gt=0)
+    # A request the call centre took but never answered goes back to be asked again.
+    request_timeout_minutes: float = Field(default=180.0, gt=0)
+
+    @model_validator(mode="after")
+    def _calling_hours_open_before_they_close(self) -> "CallbackOptions":
+        if self.calling_hours_start >= self.calling_hours_end:
+            raise ValueError("calling_hours_start must be before calling_hours_end")
+        return self
 
 
 class CallbackSettings(ServiceSettings):

@@ -7,13 +7,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.callback import service
-from hotline.callback.config import CallbackSettings
+from hotline.callback.deps import CallbackState
 from hotline.shared.consumer import ConsumerSpec
 from hotline.shared.events import CALLBACKS_TOPIC, TICKETS_TOPIC
 
 
-def consumers(settings: CallbackSettings) -> Sequence[ConsumerSpec]:
-    context = service.build_context(settings.callback)
+def consumers(state: CallbackState) -> Sequence[ConsumerSpec]:
+    context = state.context
 
     async def created(session: AsyncSession, event: Any) -> None:
         await service.on_ticket_created(session, event, context)

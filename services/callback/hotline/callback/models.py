@@ -34,7 +34,10 @@ class TicketView(Base):
     unit_name: Mapped[str | None] = mapped_column(Text)
     claimed_contact: Mapped[bool | None] = mapped_column(Boolean)
     resolution: Mapped[str | None] = mapped_column(Text)
-    version: Mapped[int] = mapped_column(Integer, default=0)
+    # Each fact keeps the version of the event that told it, so late events lose no news.
+    unit_version: Mapped[int] = mapped_column(Integer, default=0)
+    claim_version: Mapped[int] = mapped_column(Integer, default=0)
+    closed_version: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Survey(Base):
@@ -49,8 +52,11 @@ class Survey(Base):
     survey_id: Mapped[str] = mapped_column(Text, primary_key=True)
     ticket_no: Mapped[str] = mapped_column(ForeignKey("tickets.ticket_no"))
     closed_version: Mapped[int] = mapped_column(Integer)
+    unit_id: Mapped[str | None] = mapped_column(Text, index=True)
     method: Mapped[str] = mapped_column(Text)  # automatic, manual
-    state: Mapped[str] = mapped_column(Text)  # scheduled, requested, completed, unreachable
+    # scheduled, requesting (being sent to the call centre), requested, completed, unreachable
+    state: Mapped[str] = mapped_column(Text)
+    state_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     satisfaction: Mapped[str | None] = mapped_column(Text)

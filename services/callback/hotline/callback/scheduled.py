@@ -8,13 +8,14 @@ from datetime import UTC, datetime
 import httpx
 
 from hotline.callback import metrics, service
-from hotline.callback.config import CallbackSettings
+from hotline.callback.deps import CallbackState
 from hotline.callback.service import CallbackContext
 from hotline.shared.backoff import sleep_unless_stopped
 from hotline.shared.db import SessionFactory, unit_of_work
 from hotline.shared.runtime import Runner
 
 log = logging.getLogger(__name__)
+SURVEY_REQUEST_TIMEOUT_SECONDS = 10.0
 
 
 async def run_surveys_once(
@@ -23,7 +24,15 @@ async def run_surveys_once(
     """One pass: returns how many survey requests the call centre accepted."""
     now = datetime.now(UTC)
     async with unit_of_work(sessions) as session:
-        accepted = await service.request_due_surveys(session, client, ctx, now)
+        claimed = await service.claim_due_surveys(session, ctx, now)
+    accepted = 0
+    for request in claimed:
+        status, error = await service.send_survey_request(client, ctx, request)
+        async with unit_of_work(sessions) as session:
+            accepted += await service.record_survey_request(
+                session, ctx, request, status, error, datetime.now(UTC)
+            )
+    async with unit_of_work(sessions) as session:
         due = await service.count_due(session, now)
     metrics.SURVEYS_DUE.clear()
     for method, count in due.items():
@@ -31,11 +40,11 @@ async def run_surveys_once(
     return accepted
 
 
-def timers(settings: CallbackSettings, sessions: SessionFactory) -> Sequence[Runner]:
-    context = service.build_context(settings.callback)
+def timers(state: CallbackState, sessions: SessionFactory) -> Sequence[Runner]:
+    context = state.context
 
     async def surveys(stop: asyncio.Event) -> None:
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(timeout=SURVEY_REQUEST_TIMEOUT_SECONDS) as client:
             while not stop.is_set():
                 try:
                     await run_surveys_once(sessions, client, context)

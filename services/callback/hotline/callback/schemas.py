@@ -15,6 +15,9 @@ class SurveyResultIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    survey_id: str | None = Field(
+        default=None, description="The survey asked for; checked against the one open"
+    )
     outcome: Literal["answered", "unreachable"]
     satisfaction: Satisfaction | None = None
     unit_contacted: bool | None = Field(default=None, description="Did the unit contact you?")
@@ -27,7 +30,7 @@ class SurveyResultIn(BaseModel):
 class SurveyOutcome(BaseModel):
     survey_id: str
     ticket_no: str
-    state: Literal["scheduled", "requested", "completed", "unreachable"]
+    state: Literal["scheduled", "requesting", "requested", "completed", "unreachable"]
     attempts: int
     due_at: datetime | None
     contradicted: bool

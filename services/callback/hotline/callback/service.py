@@ -43,7 +43,8 @@ from hotline.shared.webhooks import VerifiedWebhook, signed_request
 from hotline.shared.working_days import WorkingCalendar
 
 SOURCE = "/hotline/callback"
-OPEN_STATES = ("scheduled", "requested")
+OPEN_STATES = ("scheduled", "requesting", "requested")
+EARLY_RESULT_TOLERANCE = timedelta(minutes=5)
 BATCH = 200
 
 
@@ -86,22 +87,22 @@ async def on_ticket_created(
 
 
 async def on_ticket_dispatched(session: AsyncSession, event: TicketDispatched) -> None:
+    """The unit now handling the ticket; a reply to an earlier unit no longer speaks for it."""
     view = await _view(session, event.subject)
-    if event.version > view.version:
-        view.unit_id, view.unit_name, view.version = (
-            event.data.unit_id,
-            event.data.unit_name,
-            event.version,
-        )
-        view.claimed_contact = None
+    if event.version > view.unit_version:
+        view.unit_id, view.unit_name = event.data.unit_id, event.data.unit_name
+        view.unit_version = event.version
+    if event.version > view.claim_version:
+        view.claimed_contact, view.claim_version = None, event.version
 
 
 async def on_ticket_replied(session: AsyncSession, event: TicketReplied) -> None:
     """Remember whether the unit said it had contacted the citizen: the survey asks them."""
     view = await _view(session, event.subject)
-    if event.version > view.version:
-        view.unit_id, view.claimed_contact = event.data.unit_id, event.data.citizen_contacted
-        view.version = event.version
+    if event.version > view.claim_version:
+        view.claimed_contact, view.claim_version = event.data.citizen_contacted, event.version
+    if event.version > view.unit_version:
+        view.unit_id, view.unit_version = event.data.unit_id, event.version
 
 
 async def on_ticket_closed(
@@ -109,9 +110,8 @@ async def on_ticket_closed(
 ) -> None:
     """Schedule the survey of this closure: after the delay, at the next calling slot."""
     view = await _view(session, event.subject)
-    if event.version > view.version:
-        view.version = event.version
-    view.resolution = event.data.resolution
+    if event.version > view.closed_version:
+        view.resolution, view.closed_version = event.data.resolution, event.version
     if view.unit_name is None:
         view.unit_name = event.data.handling_unit
     survey_id = f"CB-{event.subject}-{event.version}"
@@ -187,10 +187,23 @@ async def record_result(
         raise Problem(
             404, "no-open-survey", f"No survey of {ticket_no} awaits a result.", field="ticket_no"
         )
-    view = await session.get(TicketView, ticket_no)
     now = datetime.now(UTC)
+    if result.survey_id is not None and result.survey_id != survey.survey_id:
+        raise Problem(
+            409,
+            "other-survey",
+            f"The open survey of {ticket_no} is {survey.survey_id}.",
+            field="survey_id",
+        )
+    if result.outbound_call_id is not None and result.outbound_call_id == survey.outbound_call_id:
+        # The same call reported again under another webhook id: one call, one attempt.
+        return await deliveries.answer(session, webhook_deliveries, webhook, 200, _outcome(survey))
+    if survey.state == "scheduled" and survey.due_at > now + EARLY_RESULT_TOLERANCE:
+        raise Problem(409, "survey-not-due", f"This survey is due at {survey.due_at.isoformat()}.")
+    view = await session.get(TicketView, ticket_no)
     survey.attempts += 1
     survey.outbound_call_id = result.outbound_call_id
+    survey.method, survey.state_changed_at = result.method, now
     if result.outcome == "unreachable":
         await _unreachable(session, survey, view, result, now, ctx)
     else:
@@ -228,14 +241,26 @@ async def worklist(session: AsyncSession, ctx: CallbackContext, limit: int) -> l
 # --- automatic surveys -----------------------------------------------------------------------
 
 
-async def request_due_surveys(
-    session: AsyncSession, client: httpx.AsyncClient, ctx: CallbackContext, now: datetime
-) -> int:
-    """Ask the call-centre software to run the automatic surveys now due; returns how many it
-    accepted. Every attempt is stored; a refused one is tried again later, with backoff."""
-    url = ctx.options.survey_webhook_url
-    if url is None or not ctx.hours.is_open(now):
-        return 0
+@dataclass(frozen=True)
+class SurveyRequest:
+    survey_id: str
+    webhook_id: str
+    payload: dict[str, Any]
+
+
+async def claim_due_surveys(
+    session: AsyncSession, ctx: CallbackContext, now: datetime
+) -> list[SurveyRequest]:
+    """Take the automatic surveys now due out of the queue ("requesting"), briefly: the calls to
+    the call centre are made outside any transaction. Those with no number go to the agents."""
+    if ctx.options.survey_webhook_url is None or not ctx.hours.is_open(now):
+        return []
+    stale = now - timedelta(minutes=ctx.options.request_timeout_minutes)
+    await session.execute(
+        update(Survey)
+        .where(Survey.state.in_(("requesting", "requested")), Survey.state_changed_at < stale)
+        .values(state="scheduled", state_changed_at=now)
+    )
     due = (
         await session.execute(
             select(Survey, TicketView)
@@ -246,39 +271,72 @@ async def request_due_surveys(
             .with_for_update(of=Survey, skip_locked=True)
         )
     ).all()
-    accepted = 0
-    secret = ctx.options.survey_webhook_secret.get_secret_value()
+    claimed = []
     for survey, view in due:
-        body, headers = signed_request(secret, _survey_request(survey, view))
-        status, error = None, None
-        try:
-            response = await client.post(url, content=body, headers=headers, timeout=10)
-            status = response.status_code
-        except httpx.HTTPError as failure:
-            error = repr(failure)
-        succeeded = status is not None and 200 <= status < 300
-        failures = await session.scalar(
-            select(func.count()).where(
-                SurveyRequestAttempt.survey_id == survey.survey_id,
-                SurveyRequestAttempt.succeeded.is_(False),
-            )
+        if view.caller_number is None:
+            survey.method = "manual"
+            continue
+        tried = await session.scalar(
+            select(func.count()).where(SurveyRequestAttempt.survey_id == survey.survey_id)
         )
-        session.add(
-            SurveyRequestAttempt(
-                survey_id=survey.survey_id,
-                sent_at=now,
-                status_code=status,
-                succeeded=succeeded,
-                error=error,
-            )
+        survey.state, survey.state_changed_at = "requesting", now
+        # One id per attempt: a request repeated after a crash is the same request to the centre.
+        webhook_id = f"{survey.survey_id}-{(tried or 0) + 1}"
+        claimed.append(SurveyRequest(survey.survey_id, webhook_id, _survey_request(survey, view)))
+    return claimed
+
+
+async def send_survey_request(
+    client: httpx.AsyncClient, ctx: CallbackContext, request: SurveyRequest
+) -> tuple[int | None, str | None]:
+    """Ask the call-centre software to run one survey; (HTTP status, error)."""
+    url = ctx.options.survey_webhook_url
+    assert url is not None
+    secret = ctx.options.survey_webhook_secret.get_secret_value()
+    body, headers = signed_request(secret, request.payload, webhook_id=request.webhook_id)
+    try:
+        response = await client.post(url, content=body, headers=headers)
+    except httpx.HTTPError as failure:
+        return None, repr(failure)
+    return response.status_code, None
+
+
+async def record_survey_request(
+    session: AsyncSession,
+    ctx: CallbackContext,
+    request: SurveyRequest,
+    status: int | None,
+    error: str | None,
+    now: datetime,
+) -> bool:
+    """Store the attempt; a refused request is tried again later, with backoff."""
+    survey = await session.get(Survey, request.survey_id, with_for_update=True)
+    succeeded = status is not None and 200 <= status < 300
+    session.add(
+        SurveyRequestAttempt(
+            survey_id=request.survey_id,
+            sent_at=now,
+            status_code=status,
+            succeeded=succeeded,
+            error=error,
         )
-        if succeeded:
-            survey.state = "requested"
-            accepted += 1
-        else:
-            survey.due_at = ctx.hours.next_slot(now + timedelta(minutes=2 ** min(failures or 0, 8)))
-            after_commit(session, metrics.SURVEY_REQUEST_FAILURES.inc)
-    return accepted
+    )
+    if survey is None or survey.state != "requesting":
+        return succeeded  # a result arrived meanwhile
+    survey.state_changed_at = now
+    if succeeded:
+        survey.state = "requested"
+        return True
+    failures = await session.scalar(
+        select(func.count()).where(
+            SurveyRequestAttempt.survey_id == request.survey_id,
+            SurveyRequestAttempt.succeeded.is_(False),
+        )
+    )
+    survey.state = "scheduled"
+    survey.due_at = ctx.hours.next_slot(now + timedelta(minutes=2 ** min(failures or 0, 8)))
+    after_commit(session, metrics.SURVEY_REQUEST_FAILURES.inc)
+    return False
 
 
 async def count_due(session: AsyncSession, now: datetime) -> dict[str, int]:
@@ -303,7 +361,7 @@ async def _answered(
 ) -> None:
     assert result.satisfaction is not None
     unit_id = view.unit_id if view else None
-    survey.state, survey.completed_at = "completed", now
+    survey.state, survey.completed_at, survey.unit_id = "completed", now, unit_id
     survey.satisfaction, survey.comment = result.satisfaction, result.comment
     survey.unit_contacted, survey.resolved = result.unit_contacted, result.resolved
     survey.contradicted = bool(view and view.claimed_contact and result.unit_contacted is False)
@@ -357,6 +415,7 @@ async def _unreachable(
         await _announce_scheduled(session, survey)
         return
     survey.state, survey.completed_at, survey.comment = "unreachable", now, result.comment
+    survey.unit_id = view.unit_id if view else None
     after_commit(session, metrics.UNREACHABLE.labels(survey.method).inc)
     await _announce_completed(session, survey, view.unit_id if view else None, "unreachable")
 
@@ -413,7 +472,7 @@ async def _announce_completed(
 async def _view(session: AsyncSession, ticket_no: str) -> TicketView:
     view = await session.get(TicketView, ticket_no, with_for_update=True)
     if view is None:
-        view = TicketView(ticket_no=ticket_no, version=0)
+        view = TicketView(ticket_no=ticket_no, unit_version=0, claim_version=0, closed_version=0)
         session.add(view)
     return view
 

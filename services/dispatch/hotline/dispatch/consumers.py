@@ -6,15 +6,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.dispatch import service
-from hotline.dispatch.config import DispatchSettings
-from hotline.dispatch.deps import build_context
+from hotline.dispatch.service import DispatchContext
 from hotline.shared.consumer import ConsumerSpec
 from hotline.shared.events import TICKETS_TOPIC
 
 
-def consumers(settings: DispatchSettings) -> Sequence[ConsumerSpec]:
-    context = build_context(settings)
-
+def consumers(context: DispatchContext) -> Sequence[ConsumerSpec]:
     async def created(session: AsyncSession, event: Any) -> None:
         await service.on_ticket_created(session, event, context)
 

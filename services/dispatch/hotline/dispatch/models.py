@@ -71,7 +71,8 @@ class DispatchTicket(Timestamped, Base):
     caller_number: Mapped[str | None] = mapped_column(Text)
     suggested_unit: Mapped[str | None] = mapped_column(Text)
     accepted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    # manual (supervisors' queue), dispatched, signed, return_requested, replied, closed
+    # at_intake (handled by the hotline itself), manual (supervisors' queue), dispatched,
+    # signed, return_requested, replied, closed
     state: Mapped[str] = mapped_column(Text)
     unit_id: Mapped[str | None] = mapped_column(ForeignKey("units.unit_id"))
     dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

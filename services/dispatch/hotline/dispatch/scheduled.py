@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from hotline.dispatch import metrics, service
-from hotline.dispatch.config import DispatchSettings
+from hotline.dispatch.service import DispatchContext
 from hotline.shared.backoff import sleep_unless_stopped
 from hotline.shared.db import SessionFactory, unit_of_work
 from hotline.shared.runtime import Runner
@@ -27,8 +27,8 @@ async def run_deadlines_once(sessions: SessionFactory, reminder_hours: float) ->
     return overdue, reminded
 
 
-def timers(settings: DispatchSettings, sessions: SessionFactory) -> Sequence[Runner]:
-    options = settings.dispatch
+def timers(context: DispatchContext, sessions: SessionFactory) -> Sequence[Runner]:
+    options = context.options
 
     async def deadlines(stop: asyncio.Event) -> None:
         while not stop.is_set():

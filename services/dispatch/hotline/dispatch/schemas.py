@@ -10,7 +10,9 @@ Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=6, m
 UnitKind = Literal[
     "district_government", "city_bureau", "utility", "hospital", "bank", "enterprise", "hotline"
 ]
-TicketState = Literal["manual", "dispatched", "signed", "return_requested", "replied", "closed"]
+TicketState = Literal[
+    "at_intake", "manual", "dispatched", "signed", "return_requested", "replied", "closed"
+]
 LocationPrefix = Annotated[str, StringConstraints(pattern=r"^\d{2,12}$")]
 
 

@@ -82,12 +82,12 @@ class DispatchContext:
 async def on_ticket_created(
     session: AsyncSession, event: TicketCreated, ctx: DispatchContext
 ) -> None:
-    """Take a forwarded ticket: route it to a unit, or leave it in the supervisors' queue."""
+    """Take a forwarded ticket: route it to a unit, or leave it in the supervisors' queue.
+    Tickets the hotline handled at intake are kept too, so a reopened one can be dispatched."""
     data = event.data
-    if data.handling_mode != "forward" or data.status != "open":
-        return
     if await session.get(DispatchTicket, data.ticket_no) is not None:
         return
+    dispatchable = data.handling_mode == "forward" and data.status == "open"
     ticket = DispatchTicket(
         ticket_no=data.ticket_no,
         request_type=data.request_type,
@@ -99,12 +99,14 @@ async def on_ticket_created(
         caller_number=data.caller.number if data.caller else None,
         suggested_unit=data.suggested_unit,
         accepted_at=data.accepted_at,
-        state="manual",
+        state="manual" if dispatchable else "at_intake",
         version=event.version,
         overdue=False,
         reopen_count=0,
     )
     session.add(ticket)
+    if not dispatchable:
+        return
     route = choose_unit(
         await _remits(session),
         category=data.category,
@@ -118,7 +120,8 @@ async def on_ticket_created(
 async def on_ticket_reopened(
     session: AsyncSession, event: TicketReopened, ctx: DispatchContext
 ) -> None:
-    """An unsatisfied citizen: the ticket goes back to the same unit, flagged as a reopening."""
+    """An unsatisfied citizen: the ticket goes back to the same unit, flagged as a reopening;
+    to the supervisors' queue if the hotline answered it itself or its unit is gone."""
     ticket = await session.get(DispatchTicket, event.subject, with_for_update=True)
     if ticket is None or event.version <= ticket.version:
         return
@@ -532,7 +535,7 @@ async def count_open(session: AsyncSession) -> dict[tuple[str, str], int]:
     """Open tickets by unit ("-" for the manual queue) and state, for the gauge."""
     rows = await session.execute(
         select(func.coalesce(DispatchTicket.unit_id, "-"), DispatchTicket.state, func.count())
-        .where(DispatchTicket.state != "closed")
+        .where(DispatchTicket.state.not_in(("closed", "at_intake")))
         .group_by(DispatchTicket.unit_id, DispatchTicket.state)
     )
     return {(unit, state): count for unit, state, count in rows.all()}

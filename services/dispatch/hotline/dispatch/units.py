@@ -54,7 +54,8 @@ async def update_unit(session: AsyncSession, unit_id: str, body: UnitUpdate) -> 
     if body.active is False and unit.active:
         holding = await session.scalar(
             select(func.count()).where(
-                DispatchTicket.unit_id == unit_id, DispatchTicket.state.not_in(["closed", "manual"])
+                DispatchTicket.unit_id == unit_id,
+                DispatchTicket.state.not_in(["closed", "manual", "at_intake"]),
             )
         )
         if holding:

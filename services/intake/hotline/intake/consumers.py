@@ -6,14 +6,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.intake import service
-from hotline.intake.config import IntakeSettings
+from hotline.intake.deps import IntakeContext
 from hotline.shared.consumer import ConsumerSpec
 from hotline.shared.events import TICKETS_TOPIC
 
 
-def consumers(settings: IntakeSettings) -> Sequence[ConsumerSpec]:
+def consumers(context: IntakeContext) -> Sequence[ConsumerSpec]:
     async def detect_burst(session: AsyncSession, event: Any) -> None:
-        await service.detect_burst(session, event, settings.intake)
+        await service.detect_burst(session, event, context.options)
 
     return (
         ConsumerSpec(

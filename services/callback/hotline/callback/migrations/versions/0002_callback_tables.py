@@ -49,7 +49,9 @@ def upgrade() -> None:
         sa.Column("unit_name", sa.Text(), nullable=True),
         sa.Column("claimed_contact", sa.Boolean(), nullable=True),
         sa.Column("resolution", sa.Text(), nullable=True),
-        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("unit_version", sa.Integer(), nullable=False),
+        sa.Column("claim_version", sa.Integer(), nullable=False),
+        sa.Column("closed_version", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("ticket_no", name=op.f("pk_tickets")),
         schema="callback",
     )
@@ -74,8 +76,10 @@ def upgrade() -> None:
         sa.Column("survey_id", sa.Text(), nullable=False),
         sa.Column("ticket_no", sa.Text(), nullable=False),
         sa.Column("closed_version", sa.Integer(), nullable=False),
+        sa.Column("unit_id", sa.Text(), nullable=True),
         sa.Column("method", sa.Text(), nullable=False),
         sa.Column("state", sa.Text(), nullable=False),
+        sa.Column("state_changed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("satisfaction", sa.Text(), nullable=True),
@@ -104,6 +108,9 @@ def upgrade() -> None:
     )
     op.create_index(
         "ix_surveys_due", "surveys", ["state", "method", "due_at"], unique=False, schema="callback"
+    )
+    op.create_index(
+        op.f("ix_surveys_unit_id"), "surveys", ["unit_id"], unique=False, schema="callback"
     )
     op.create_table(
         "survey_request_attempts",
@@ -137,6 +144,7 @@ def downgrade() -> None:
         schema="callback",
     )
     op.drop_table("survey_request_attempts", schema="callback")
+    op.drop_index(op.f("ix_surveys_unit_id"), table_name="surveys", schema="callback")
     op.drop_index("ix_surveys_due", table_name="surveys", schema="callback")
     op.drop_table("surveys", schema="callback")
     op.drop_table("webhook_deliveries", schema="callback")
