@@ -33,7 +33,8 @@ class OutboxSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="HOTLINE_OUTBOX_", extra="ignore")
 
-    batch_size: int = Field(default=500, ge=1)
+    # Small enough that serialising a batch never holds the event loop for long.
+    batch_size: int = Field(default=100, ge=1)
     idle_poll_seconds: float = Field(default=0.1, gt=0)
     max_backoff_seconds: float = Field(default=5.0, gt=0)
     # Published events stay this long so they can be replayed to a broker that lost its log;

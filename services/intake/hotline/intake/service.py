@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -57,6 +57,7 @@ SOURCE = "/hotline/intake"
 HOTLINE_UNIT = "12345政务服务便民热线"
 MAX_CANDIDATES = 50
 PRECISE_CODE_DIGITS = 9
+BURST_SAMPLE = 300
 
 
 async def record_call(
@@ -288,18 +289,34 @@ async def detect_burst(session: AsyncSession, event: TicketCreated, options: Int
         return
     area = ticket.location_code[:6]
     since = ticket.accepted_at - timedelta(minutes=options.burst_window_minutes)
+    # Cheap checks first: a burst already announced, or too few callers to make one.
+    last_alert = await session.scalar(
+        select(BurstAlert.raised_at).where(
+            BurstAlert.area_code == area, BurstAlert.category == ticket.category
+        )
+    )
+    if last_alert is not None and last_alert >= since:
+        return
+    window = (
+        Ticket.location_code.startswith(area),
+        Ticket.category == ticket.category,
+        Ticket.accepted_at.between(since, ticket.accepted_at),
+        Ticket.notice_id.is_(None),
+        Ticket.handling_mode != "not_accepted",
+    )
+    callers_in_window = await session.scalar(
+        select(
+            func.count(func.distinct(func.coalesce(Ticket.caller_number, Ticket.ticket_no)))
+        ).where(*window)
+    )
+    if (callers_in_window or 0) < options.burst_threshold:
+        return
     recent = (
         await session.execute(
             select(Ticket.ticket_no, Ticket.caller_number, Ticket.content)
-            .where(
-                Ticket.location_code.startswith(area),
-                Ticket.category == ticket.category,
-                Ticket.accepted_at.between(since, ticket.accepted_at),
-                Ticket.notice_id.is_(None),
-                Ticket.handling_mode != "not_accepted",
-            )
+            .where(*window)
             .order_by(Ticket.accepted_at.desc())
-            .limit(500)
+            .limit(BURST_SAMPLE)
         )
     ).all()
     callers: dict[str, str] = {}
