@@ -1,5 +1,6 @@
 """`hotline up` (what `make run` runs) brings all five services to ready and stops cleanly."""
 
+import json
 import os
 import queue
 import signal
@@ -7,16 +8,24 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+from uuid import uuid4
 
 import httpx
 import pytest
+from standardwebhooks.webhooks import Webhook
 
+from hotline.dispatch.config import DEVELOPMENT_SUPERVISOR_TOKEN
+from hotline.intake.config import DEVELOPMENT_CALL_CENTRE_SECRET
 from hotline.shared.embedded import free_port
-from hotline.shared.services import SERVICES
+from hotline.shared.services import SERVICES, SERVICES_BY_NAME
 
 READY_WITHIN_SECONDS = 60
 PORT_OFFSET = 20_000
+RESTART_PORT_OFFSET = 21_000
 
 
 @pytest.mark.slow
@@ -48,6 +57,95 @@ def test_hotline_up_serves_all_five_services_and_stops_on_ctrl_c(tmp_path: Path)
     assert not (tmp_path / "var" / "postgres" / "postmaster.pid").exists()
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"http://127.0.0.1:{SERVICES[0].port + PORT_OFFSET}/healthz", timeout=2)
+
+
+@pytest.mark.slow
+def test_stopping_hotline_up_between_events_and_starting_it_again_loses_none_and_doubles_none(
+    tmp_path: Path,
+) -> None:
+    env = {
+        **os.environ,
+        "HOTLINE_VAR_DIR": str(tmp_path / "var"),
+        "HOTLINE_PORT_OFFSET": str(RESTART_PORT_OFFSET),
+        "HOTLINE_EMBEDDED_KAFKA_PORT": str(free_port()),
+    }
+    intake = f"http://127.0.0.1:{SERVICES_BY_NAME['intake'].port + RESTART_PORT_OFFSET}"
+    dispatch = f"http://127.0.0.1:{SERVICES_BY_NAME['dispatch'].port + RESTART_PORT_OFFSET}"
+
+    with _hotline_up(env):
+        # Stopped right after these are accepted: their events may not be published yet.
+        before = [_post_forwarded_ticket(intake) for _ in range(5)]
+    with _hotline_up(env):
+        # The broker came back empty; PostgreSQL kept everything.
+        after = [_post_forwarded_ticket(intake) for _ in range(5)]
+        tickets = [_wait_until_dispatched(dispatch, ticket_no) for ticket_no in before + after]
+
+    # Dispatched once each: created is version 1, dispatched version 2, nothing more.
+    assert [ticket["version"] for ticket in tickets] == [2] * 10
+    assert {ticket["unit_id"] for ticket in tickets} == {"U011"}
+
+
+@contextmanager
+def _hotline_up(env: dict[str, str]) -> Iterator[None]:
+    up = subprocess.Popen(
+        [sys.executable, "-m", "hotline.shared.cli", "up"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        _read_until(up, "Press Ctrl-C to stop.", READY_WITHIN_SECONDS)
+        yield
+    finally:
+        up.send_signal(signal.SIGINT)
+        assert up.wait(timeout=60) == 0
+
+
+def _post_forwarded_ticket(intake: str) -> str:
+    body = json.dumps(
+        {
+            "source_ticket_id": f"desk-{uuid4().hex}",
+            "call_id": f"call-{uuid4().hex}",
+            "channel": "phone",
+            "caller": {"salutation": "刘女士", "number": "13907391234"},
+            "request_type": "help",
+            "category": "生活服务类",
+            "location_code": "430503001",
+            "content": f"小区燃气表漏气，闻到很重的气味，请尽快派人处理（{uuid4().hex[:6]}）",
+            "handling_mode": "forward",
+            "suggested_unit": "市燃气总公司",
+            "agent_id": "A009",
+            "accepted_at": datetime.now(UTC).isoformat(),
+            "new_facts": True,
+        },
+        ensure_ascii=False,
+    )
+    webhook_id, now = f"msg_{uuid4().hex}", datetime.now(UTC)
+    headers = {
+        "webhook-id": webhook_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": Webhook(DEVELOPMENT_CALL_CENTRE_SECRET).sign(webhook_id, now, body),
+        "content-type": "application/json",
+    }
+    response = httpx.post(
+        f"{intake}/v1/tickets", content=body.encode(), headers=headers, timeout=10
+    )
+    assert response.status_code == 201, response.text
+    ticket_no: str = response.json()["ticket_no"]
+    return ticket_no
+
+
+def _wait_until_dispatched(dispatch: str, ticket_no: str) -> dict[str, object]:
+    supervisor = {"Authorization": f"Bearer {DEVELOPMENT_SUPERVISOR_TOKEN}"}
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        response = httpx.get(f"{dispatch}/v1/tickets/{ticket_no}", headers=supervisor, timeout=5)
+        if response.status_code == 200 and response.json()["state"] == "dispatched":
+            ticket: dict[str, object] = response.json()
+            return ticket
+        time.sleep(0.2)
+    raise AssertionError(f"{ticket_no} was never dispatched")
 
 
 def _read_until(process: subprocess.Popen[str], marker: str, timeout: float) -> str:
