@@ -22,6 +22,7 @@ from tests.support import announced, running
 OLD_SECRET = "whsec_" + "b2xkLXNlY3JldC1vZi10aGUtY2FsbC1jZW50cmU="
 NEW_SECRET = "whsec_" + "bmV3LXNlY3JldC1vZi10aGUtY2FsbC1jZW50cmU="
 GAS_SECRET = "whsec_" + "Z2FzLWNvbXBhbnktc2VjcmV0LWZvci1ub3RpY2Vz"
+READER_TOKEN = "test-reader-token"
 SENDERS = {
     "callcentre": {"secrets": [OLD_SECRET, NEW_SECRET], "scopes": ["calls", "tickets"]},
     "gasco": {"secrets": [GAS_SECRET], "scopes": ["notices"]},
@@ -59,6 +60,10 @@ class IntakeClient:
         }
         return await self.http.post(path, content=raw.encode(), headers=signed | (headers or {}))
 
+    async def read(self, ticket_no: str, token: str | None = READER_TOKEN) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return await self.http.get(f"/v1/tickets/{ticket_no}", headers=headers)
+
     async def scalar(self, statement: Any) -> Any:
         async with self.engine.connect() as connection:
             return await connection.scalar(statement)
@@ -80,6 +85,7 @@ async def intake(engine: AsyncEngine, servers: Servers) -> AsyncIterator[IntakeC
         servers,
         intake_webhook_senders=json.dumps(SENDERS),
         intake_burst_threshold="4",
+        intake_reader_tokens=json.dumps({"desk": READER_TOKEN}),
     ) as http:
         yield IntakeClient(http, engine)
 

@@ -42,9 +42,19 @@ async def test_a_signed_ticket_is_numbered_stored_and_announced(intake: IntakeCl
     assert accepted["ticket_no"].startswith("SY" + local_day[:4])
     assert (accepted["handling_mode"], accepted["status"]) == ("forward", "open")
     assert await intake.announced(accepted["ticket_no"]) == ["ticket.created"]
-    shown = (await intake.http.get(f"/v1/tickets/{accepted['ticket_no']}")).json()
+    shown = (await intake.read(accepted["ticket_no"])).json()
     number = body["caller"]["number"]
     assert shown["caller_number"] == f"{number[:3]}****{number[-4:]}"
+
+
+async def test_reading_a_ticket_back_needs_a_reader_token(intake: IntakeClient) -> None:
+    ticket_no = (await intake.post("/v1/tickets", ticket_body())).json()["ticket_no"]
+
+    anonymous = await intake.read(ticket_no, token=None)
+    wrong = await intake.read(ticket_no, token="guessed")
+
+    assert anonymous.status_code == wrong.status_code == 401
+    assert anonymous.headers["www-authenticate"] == "Bearer"
 
 
 async def test_the_previous_secret_still_signs_during_a_rotation(intake: IntakeClient) -> None:
@@ -309,7 +319,7 @@ async def test_another_caller_while_in_progress_waits_and_closes_with_the_first(
     async with create_session_factory(intake.engine)() as session, session.begin():
         await on_ticket_closed(session, closed)
 
-    shown = (await intake.http.get(f"/v1/tickets/{follower['ticket_no']}")).json()
+    shown = (await intake.read(follower["ticket_no"])).json()
     assert shown["status"] == "closed"
     assert shown["resolution"].startswith("经查，翠园小区停气")
     assert await intake.announced(follower["ticket_no"]) == ["ticket.created", "ticket.closed"]

@@ -1,14 +1,13 @@
 """What callback's routes receive: the verified sender of a result, an agent, the context."""
 
-import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPAuthorizationCredentials
 
 from hotline.callback.config import CallbackSettings
 from hotline.callback.service import CallbackContext, build_context
-from hotline.shared.problems import Problem
+from hotline.shared.tokens import bearer, token_owner, unauthorized
 from hotline.shared.webhooks import VerifiedWebhook, WebhookVerifier
 
 
@@ -40,23 +39,15 @@ async def verified_result(request: Request, state: State) -> VerifiedWebhook:
 
 ResultWebhook = Annotated[VerifiedWebhook, Depends(verified_result)]
 
-bearer = HTTPBearer(auto_error=False, description="An agents' desk token")
-
 
 async def current_agent(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)], context: Context
 ) -> str:
-    if credentials is not None:
-        for name, token in context.options.agent_tokens.items():
-            if hmac.compare_digest(
-                credentials.credentials.encode(), token.get_secret_value().encode()
-            ):
-                return name
-    problem = Problem(
-        401, "unauthorized", "An agents' desk token is required.", field="Authorization"
-    )
-    problem.headers = {"WWW-Authenticate": "Bearer"}
-    raise problem
+    """The agents' desk whose token this is."""
+    token = credentials.credentials if credentials else None
+    if name := token_owner(token, context.options.agent_tokens):
+        return name
+    raise unauthorized("An agents' desk token is required.")
 
 
 Agent = Annotated[str, Depends(current_agent)]

@@ -1,10 +1,9 @@
 """What dispatch's routes receive: the calling unit or supervisor, and dispatch's context."""
 
-import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPAuthorizationCredentials
 
 from hotline.dispatch import units
 from hotline.dispatch.config import DispatchSettings
@@ -13,9 +12,9 @@ from hotline.dispatch.models import Unit
 from hotline.dispatch.service import DispatchContext
 from hotline.shared.deps import DbSession
 from hotline.shared.problems import Problem
+from hotline.shared.tokens import bearer, token_owner, unauthorized
 from hotline.shared.working_days import WorkingCalendar
 
-bearer = HTTPBearer(auto_error=False, description="A unit's API key, or a supervisor's token")
 Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
@@ -34,19 +33,13 @@ def get_context(request: Request) -> DispatchContext:
 Context = Annotated[DispatchContext, Depends(get_context)]
 
 
-def _unauthorized(detail: str) -> Problem:
-    problem = Problem(401, "unauthorized", detail, field="Authorization")
-    problem.headers = {"WWW-Authenticate": "Bearer"}
-    return problem
-
-
 async def current_unit(credentials: Bearer, session: DbSession) -> Unit:
     """The unit whose API key signed this request."""
     if credentials is None:
-        raise _unauthorized("A unit API key is required (Authorization: Bearer hk_…).")
+        raise unauthorized("A unit API key is required (Authorization: Bearer hk_…).")
     unit = await units.unit_for_key(session, credentials.credentials)
     if unit is None:
-        raise _unauthorized("This API key is unknown or revoked.")
+        raise unauthorized("This API key is unknown or revoked.")
     if not unit.active:
         raise Problem(403, "unit-inactive", f"{unit.name} no longer takes tickets.")
     return unit
@@ -55,14 +48,13 @@ async def current_unit(credentials: Bearer, session: DbSession) -> Unit:
 async def current_supervisor(credentials: Bearer, context: Context) -> str:
     """The supervisor whose token this is; a unit's key is refused here."""
     if credentials is None:
-        raise _unauthorized("A supervisor token is required (Authorization: Bearer …).")
+        raise unauthorized("A supervisor token is required (Authorization: Bearer …).")
     token = credentials.credentials
-    for name, secret in context.options.supervisor_tokens.items():
-        if hmac.compare_digest(token.encode(), secret.get_secret_value().encode()):
-            return name
+    if name := token_owner(token, context.options.supervisor_tokens):
+        return name
     if split_key(token) is not None:
         raise Problem(403, "supervisors-only", "Units cannot review or dispatch tickets.")
-    raise _unauthorized("This supervisor token is unknown.")
+    raise unauthorized("This supervisor token is unknown.")
 
 
 CurrentUnit = Annotated[Unit, Depends(current_unit)]

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from hotline.intake import service
-from hotline.intake.deps import CallsWebhook, Context, NoticesWebhook, TicketsWebhook
+from hotline.intake.deps import CallsWebhook, Context, NoticesWebhook, Reader, TicketsWebhook
 from hotline.intake.schemas import (
     CallAccepted,
     CallRecordIn,
@@ -55,8 +55,11 @@ async def post_notice(
     )
 
 
-@router.get("/tickets/{ticket_no}", responses={404: {"description": "No such ticket"}})
-async def get_ticket(ticket_no: str, session: DbSession) -> TicketPublic:
+@router.get(
+    "/tickets/{ticket_no}",
+    responses={401: {"description": "No reader token"}, 404: {"description": "No such ticket"}},
+)
+async def get_ticket(ticket_no: str, reader: Reader, session: DbSession) -> TicketPublic:
     """A ticket's current state (the caller's number masked)."""
     return await service.get_ticket(session, ticket_no)
 

@@ -24,6 +24,7 @@ DEFAULT_CATEGORIES = (
     "政务服务类",
     "其他类",
 )
+DEVELOPMENT_READER_TOKEN = "development-only-reader-token"
 DEVELOPMENT_CALL_CENTRE_SECRET = "whsec_ZGV2ZWxvcG1lbnQtb25seS1jYWxsLWNlbnRyZS1zZWNyZXQ="
 
 
@@ -40,6 +41,10 @@ class IntakeOptions(BaseSettings):
                 scopes={"calls", "tickets", "notices"},
             )
         }
+    )
+    # Who may read tickets back (GET /v1/tickets/{no}): the call centre's desk, say.
+    reader_tokens: dict[str, SecretStr] = Field(
+        default_factory=lambda: {"callcentre": SecretStr(DEVELOPMENT_READER_TOKEN)}
     )
     ticket_prefix: str = Field(default="SY", pattern=r"^[A-Z]{1,6}$")
     # GB/T 2260 prefix of the city (邵阳市 4305): location codes outside it are refused.
@@ -63,6 +68,9 @@ class IntakeSettings(ServiceSettings):
             for sender in self.intake.webhook_senders.values()
             for secret in sender.secrets
         ]
-        if self.environment == "production" and DEVELOPMENT_CALL_CENTRE_SECRET in secrets:
-            raise ValueError("HOTLINE_INTAKE_WEBHOOK_SENDERS must set real secrets in production")
+        secrets += [token.get_secret_value() for token in self.intake.reader_tokens.values()]
+        if self.environment == "production" and (
+            DEVELOPMENT_CALL_CENTRE_SECRET in secrets or DEVELOPMENT_READER_TOKEN in secrets
+        ):
+            raise ValueError("HOTLINE_INTAKE_* secrets and tokens must be set in production")
         return self

@@ -5,8 +5,10 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials
 
 from hotline.intake.config import IntakeOptions, IntakeSettings
+from hotline.shared.tokens import bearer, token_owner, unauthorized
 from hotline.shared.webhooks import VerifiedWebhook, WebhookVerifier
 
 
@@ -37,6 +39,17 @@ def verified_sender(scope: str) -> Callable[[Request, IntakeContext], Awaitable[
     return verify
 
 
+async def current_reader(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)], context: Context
+) -> str:
+    """Whoever may read tickets back: a token from HOTLINE_INTAKE_READER_TOKENS."""
+    token = credentials.credentials if credentials else None
+    if name := token_owner(token, context.options.reader_tokens):
+        return name
+    raise unauthorized("A reader token is required.")
+
+
+Reader = Annotated[str, Depends(current_reader)]
 CallsWebhook = Annotated[VerifiedWebhook, Depends(verified_sender("calls"))]
 TicketsWebhook = Annotated[VerifiedWebhook, Depends(verified_sender("tickets"))]
 NoticesWebhook = Annotated[VerifiedWebhook, Depends(verified_sender("notices"))]

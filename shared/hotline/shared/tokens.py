@@ -1,0 +1,28 @@
+"""Bearer tokens for the tools people use (supervisors, agents' desks), compared safely."""
+
+import hmac
+from collections.abc import Mapping
+
+from fastapi.security import HTTPBearer
+from pydantic import SecretStr
+
+from hotline.shared.problems import Problem
+
+bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <token>")
+
+
+def token_owner(token: str | None, tokens: Mapping[str, SecretStr]) -> str | None:
+    """The name the token was issued under, or None."""
+    if not token:
+        return None
+    for name, secret in tokens.items():
+        if hmac.compare_digest(token.encode(), secret.get_secret_value().encode()):
+            return name
+    return None
+
+
+def unauthorized(detail: str) -> Problem:
+    """A 401 problem that tells the client to send a bearer token."""
+    problem = Problem(401, "unauthorized", detail, field="Authorization")
+    problem.headers = {"WWW-Authenticate": "Bearer"}
+    return problem
