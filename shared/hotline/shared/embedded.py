@@ -65,6 +65,9 @@ class EmbeddedBroker:
             [binary, "broker", "--listener-url", url, "--advertised-listener-url", url],
             stdout=output,
             stderr=subprocess.STDOUT,
+            # Not in the terminal's process group: Ctrl-C reaches `hotline up`, which stops the
+            # services first and the broker after them.
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while not _port_open(self.port):

@@ -70,6 +70,7 @@ class Stack:
                     *("--port", str(self.port(service))),
                 ],
                 env=env,
+                start_new_session=True,  # stopped by us, in order, not by the terminal's Ctrl-C
             )
         return env
 
