@@ -7,13 +7,14 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from hotline.shared.embedded import EmbeddedBroker, free_port
 from hotline.shared.events import TICKETS_TOPIC, TicketReopened
 from hotline.shared.outbox import add_events
 from tests.conftest import TEST_KAFKA_TUNING, Servers
-from tests.shared.harness import SpineService, spine_service, wait_until
+from tests.shared.harness import FAST_CONSUMER, SpineService, spine_service, wait_until
 
 
 @pytest.fixture
@@ -35,8 +36,7 @@ async def test_an_event_committed_with_a_change_is_published_and_applied_once(
 
     service.start(service.relay().run, service.consumer(service.record_effect).run)
     await wait_until(lambda: _has_effect(service, event.subject))
-    # A second consumer group re-reads the same records: its effects count separately, and
-    # redelivery to the first group (a replay) must not apply it again.
+    # Published again, as after a broker that lost its log: the consumer must not apply it twice.
     await _mark_unpublished(service)
     await wait_until(lambda: _all_published(service))
     await asyncio.sleep(0.5)
@@ -98,6 +98,23 @@ async def test_a_handler_that_keeps_failing_parks_the_event_and_the_consumer_mov
     assert b"cannot apply this event" in headers["hotline-error"]
     assert headers["hotline-consumer"] == f"{service.schema}-consumer".encode()
     assert await service.effect_counts() == {healthy.subject: 1}
+
+
+async def test_an_unreachable_database_is_waited_for_and_never_parks_the_event(
+    service: SpineService,
+) -> None:
+    event = service.event("T9", 1)
+    outages = iter(range(FAST_CONSUMER.max_attempts * 2))
+
+    async def database_down_for_a_while(session: AsyncSession, event: TicketReopened) -> None:
+        if next(outages, None) is not None:
+            raise OperationalError("INSERT …", {}, ConnectionRefusedError("server restarting"))
+        await service.record_effect(session, event)
+
+    outcome = await service.consumer(database_down_for_a_while).process(_record(event))
+
+    assert outcome == "applied"
+    assert await service.effect_counts() == {event.subject: 1}
 
 
 async def test_an_unreadable_record_is_parked_without_retries(service: SpineService) -> None:

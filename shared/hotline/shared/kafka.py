@@ -79,7 +79,9 @@ class Broker:
             return False
         return True
 
-    async def ensure_topics(self, partitions_by_topic: Mapping[str, int]) -> None:
+    async def ensure_topics(
+        self, partitions_by_topic: Mapping[str, int], configs: Mapping[str, str] | None = None
+    ) -> None:
         """Create the topics the broker lacks (a broker that lost its log lacks them all)."""
         admin = AIOKafkaAdminClient(
             bootstrap_servers=self.settings.bootstrap, client_id=f"{self.client_id}-admin"
@@ -88,7 +90,12 @@ class Broker:
         try:
             existing = set(await admin.list_topics())
             missing = [
-                NewTopic(name, num_partitions=partitions, replication_factor=1)
+                NewTopic(
+                    name,
+                    num_partitions=partitions,
+                    replication_factor=1,
+                    topic_configs=dict(configs or {}),
+                )
                 for name, partitions in partitions_by_topic.items()
                 if name not in existing
             ]

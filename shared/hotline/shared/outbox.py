@@ -80,7 +80,10 @@ class BrokerEpoch:
 
     async def _read(self) -> str:
         if self._reader is None:
-            await self.broker.ensure_topics({BROKER_EPOCH_TOPIC: 1})
+            # Kept for ever: on Apache Kafka the marker must outlive any retention period.
+            await self.broker.ensure_topics(
+                {BROKER_EPOCH_TOPIC: 1}, {"retention.ms": "-1", "retention.bytes": "-1"}
+            )
             # The marker topic is tiny: read it without the long fetch wait the broker may apply.
             reader = self.broker.new_consumer(group_id=None, fetch_max_wait_ms=10)
             await reader.start()
@@ -88,7 +91,8 @@ class BrokerEpoch:
             self._reader = reader
         reader = self._reader
         end = (await reader.end_offsets([self._partition]))[self._partition]
-        if end == 0:
+        start = (await reader.beginning_offsets([self._partition]))[self._partition]
+        if end == start:
             producer = await self.broker.producer()
             await producer.send_and_wait(BROKER_EPOCH_TOPIC, uuid4().hex.encode(), partition=0)
         await reader.seek_to_beginning(self._partition)

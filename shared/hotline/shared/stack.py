@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,10 +75,13 @@ class Stack:
             )
         return env
 
-    def wait_until_ready(self) -> None:
+    def wait_until_ready(self, stopping: Callable[[], bool]) -> bool:
+        """Wait for every /readyz; False if asked to stop first."""
         deadline = time.monotonic() + self.settings.ready_timeout_seconds
         pending = {service.name: service for service in SERVICES}
         while pending:
+            if stopping():
+                return False
             for name, service in list(pending.items()):
                 if self._ready(service):
                     del pending[name]
@@ -85,6 +89,7 @@ class Stack:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"not ready in time: {', '.join(pending)}")
             time.sleep(0.2)
+        return True
 
     def _ready(self, service: ServiceEntry) -> bool:
         try:
@@ -103,6 +108,8 @@ class Stack:
         for name, process in self.processes.items():
             if process.poll() is not None:
                 raise RuntimeError(f"service {name} exited with code {process.returncode}")
+        if not self.broker.running:
+            raise RuntimeError("the embedded broker exited")
 
     def stop(self) -> None:
         """Services first (they finish their batches), then the broker, then PostgreSQL."""
@@ -142,7 +149,8 @@ def run_stack() -> int:
     signal.signal(signal.SIGTERM, request_stop)
     try:
         stack.start()
-        stack.wait_until_ready()
+        if not stack.wait_until_ready(lambda: stopping):
+            return 0
         print("\n12345 hotline suite is ready:", flush=True)
         for service in SERVICES:
             url = stack.url(service)

@@ -33,6 +33,8 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
     422: {"description": "Invalid input, or a rule broken (rule code in `errors`)"},
 }
 
+MAX_PAGE_SIZE = 200
+
 unit_router = APIRouter(prefix="/v1/unit", tags=["unit API"], responses=PROBLEMS)
 supervisor_router = APIRouter(prefix="/v1", tags=["supervisors"], responses=PROBLEMS)
 
@@ -44,7 +46,7 @@ async def list_my_tickets(
     state: TicketState | None = None,
     overdue: bool | None = None,
     page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
 ) -> TicketPage:
     """My unit's tickets, nearest deadline first."""
     return await service.list_unit_tickets(
@@ -126,9 +128,9 @@ async def revoke_credential(
 
 
 @supervisor_router.get("/queue")
-async def queue(supervisor: Supervisor, session: DbSession, context: Context) -> SupervisorQueue:
+async def queue(supervisor: Supervisor, session: DbSession) -> SupervisorQueue:
     """What waits on a supervisor: unroutable tickets, returns, extensions, replies."""
-    return await service.supervisor_queue(session, context.options.max_page_size)
+    return await service.supervisor_queue(session, MAX_PAGE_SIZE)
 
 
 @supervisor_router.get("/tickets/{ticket_no}")

@@ -42,7 +42,6 @@ class DispatchOptions(BaseSettings):
     reminder_hours: float = Field(default=24.0, gt=0)
     auto_accept_replies: bool = True
     scheduler_interval_seconds: float = Field(default=30.0, gt=0)
-    max_page_size: int = Field(default=200, ge=1)
 
 
 class DispatchSettings(ServiceSettings):
