@@ -36,24 +36,13 @@ def test_hotline_up_serves_all_five_services_and_stops_on_ctrl_c(tmp_path: Path)
         "HOTLINE_PORT_OFFSET": str(PORT_OFFSET),
         "HOTLINE_EMBEDDED_KAFKA_PORT": str(free_port()),
     }
-    up = subprocess.Popen(
-        [sys.executable, "-m", "hotline.shared.cli", "up"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        output = _read_until(up, "Press Ctrl-C to stop.", READY_WITHIN_SECONDS)
+
+    with _hotline_up(env) as output:  # exits 0 on Ctrl-C, or the context manager fails
         for service in SERVICES:
             url = f"http://127.0.0.1:{service.port + PORT_OFFSET}"
             assert url in output
             assert httpx.get(f"{url}/readyz", timeout=5).status_code == 200
-    finally:
-        up.send_signal(signal.SIGINT)
-        code = up.wait(timeout=60)
 
-    assert code == 0
     assert not (tmp_path / "var" / "postgres" / "postmaster.pid").exists()
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"http://127.0.0.1:{SERVICES[0].port + PORT_OFFSET}/healthz", timeout=2)
@@ -86,7 +75,9 @@ def test_stopping_hotline_up_between_events_and_starting_it_again_loses_none_and
 
 
 @contextmanager
-def _hotline_up(env: dict[str, str]) -> Iterator[None]:
+def _hotline_up(env: dict[str, str]) -> Iterator[str]:
+    """`hotline up` until it says it is ready (yields what it printed); then Ctrl-C, and it must
+    stop cleanly."""
     up = subprocess.Popen(
         [sys.executable, "-m", "hotline.shared.cli", "up"],
         env=env,
@@ -95,8 +86,7 @@ def _hotline_up(env: dict[str, str]) -> Iterator[None]:
         text=True,
     )
     try:
-        _read_until(up, "Press Ctrl-C to stop.", READY_WITHIN_SECONDS)
-        yield
+        yield _read_until(up, "Press Ctrl-C to stop.", READY_WITHIN_SECONDS)
     finally:
         up.send_signal(signal.SIGINT)
         assert up.wait(timeout=60) == 0
