@@ -5,7 +5,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -61,8 +61,6 @@ class SpineService:
         )
 
     def relay(self, broker: Broker | None = None) -> OutboxRelay:
-        from datetime import timedelta
-
         return OutboxRelay(
             service=self.schema,
             engine=self.engine,

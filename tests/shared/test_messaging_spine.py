@@ -5,13 +5,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from hotline.shared.embedded import EmbeddedBroker, free_port
-from hotline.shared.events import TICKETS_TOPIC, TicketReopened
+from hotline.shared.events import TICKETS_TOPIC, TicketReopened, serialize_event
 from hotline.shared.outbox import add_events
 from tests.conftest import TEST_KAFKA_TUNING, Servers
 from tests.shared.harness import FAST_CONSUMER, SpineService, spine_service, wait_until
@@ -172,10 +172,6 @@ async def test_a_stopped_relay_leaves_the_rest_unpublished_and_a_new_one_finishe
 
 
 def _record(event: TicketReopened) -> Any:
-    from aiokafka import ConsumerRecord
-
-    from hotline.shared.events import serialize_event
-
     return ConsumerRecord(
         topic=TICKETS_TOPIC,
         partition=0,

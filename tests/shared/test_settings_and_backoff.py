@@ -6,7 +6,7 @@ import time
 import pytest
 from pydantic import ValidationError
 
-from hotline.shared.backoff import Backoff, sleep_unless_stopped
+from hotline.shared.backoff import Backoff, every, sleep_unless_stopped
 from hotline.shared.settings import ServiceSettings
 
 
@@ -46,3 +46,19 @@ async def test_a_stop_signal_cuts_a_sleep_short() -> None:
     await sleep_unless_stopped(stop, 10)
 
     assert time.monotonic() - started < 1
+
+
+async def test_a_periodic_pass_that_fails_does_not_stop_the_next_ones() -> None:
+    stop = asyncio.Event()
+    passes: list[int] = []
+
+    async def flaky_pass() -> None:
+        passes.append(len(passes))
+        if len(passes) == 1:
+            raise RuntimeError("the database blinked")
+        if len(passes) == 3:
+            stop.set()
+
+    await asyncio.wait_for(every(stop, 0.01, flaky_pass, "a test pass"), timeout=5)
+
+    assert passes == [0, 1, 2]

@@ -7,6 +7,8 @@ import sys
 
 import uvicorn
 
+from hotline.shared.db import create_engine
+from hotline.shared.migrations import upgrade
 from hotline.shared.services import SERVICES, SERVICES_BY_NAME
 from hotline.shared.settings import ServiceSettings
 
@@ -42,9 +44,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _migrate(names: list[str]) -> int:
-    from hotline.shared.db import create_engine
-    from hotline.shared.migrations import upgrade
-
     async def run() -> None:
         settings = ServiceSettings()
         engine = create_engine(settings.database_url.get_secret_value(), pool_size=1)

@@ -6,10 +6,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.shared.db import after_commit, unit_of_work
+from hotline.shared.db import unit_of_work
 from hotline.shared.runtime import ServiceRuntime
-
-__all__ = ["DbSession", "Runtime", "after_commit"]
 
 
 def get_runtime(request: Request) -> ServiceRuntime:

@@ -1,7 +1,6 @@
 """Callback's timer: automatic surveys requested from the call centre, the due gauge refreshed."""
 
 import asyncio
-import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -10,11 +9,10 @@ import httpx
 from hotline.callback import metrics, service
 from hotline.callback.deps import CallbackState
 from hotline.callback.service import CallbackContext
-from hotline.shared.backoff import sleep_unless_stopped
+from hotline.shared.backoff import every
 from hotline.shared.db import SessionFactory, unit_of_work
 from hotline.shared.runtime import Runner
 
-log = logging.getLogger(__name__)
 SURVEY_REQUEST_TIMEOUT_SECONDS = 10.0
 
 
@@ -45,11 +43,11 @@ def timers(state: CallbackState, sessions: SessionFactory) -> Sequence[Runner]:
 
     async def surveys(stop: asyncio.Event) -> None:
         async with httpx.AsyncClient(timeout=SURVEY_REQUEST_TIMEOUT_SECONDS) as client:
-            while not stop.is_set():
-                try:
-                    await run_surveys_once(sessions, client, context)
-                except Exception:
-                    log.exception("the survey pass failed; next pass as scheduled")
-                await sleep_unless_stopped(stop, context.options.scheduler_interval_seconds)
+            await every(
+                stop,
+                context.options.scheduler_interval_seconds,
+                lambda: run_surveys_once(sessions, client, context),
+                "the survey pass",
+            )
 
     return (surveys,)

@@ -1,17 +1,14 @@
 """Dispatch's timer: overdue tickets marked, reminders sent, the open-ticket gauge refreshed."""
 
 import asyncio
-import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from hotline.dispatch import metrics, service
 from hotline.dispatch.service import DispatchContext
-from hotline.shared.backoff import sleep_unless_stopped
+from hotline.shared.backoff import every
 from hotline.shared.db import SessionFactory, unit_of_work
 from hotline.shared.runtime import Runner
-
-log = logging.getLogger(__name__)
 
 
 async def run_deadlines_once(sessions: SessionFactory, reminder_hours: float) -> tuple[int, int]:
@@ -31,11 +28,11 @@ def timers(context: DispatchContext, sessions: SessionFactory) -> Sequence[Runne
     options = context.options
 
     async def deadlines(stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await run_deadlines_once(sessions, options.reminder_hours)
-            except Exception:
-                log.exception("the deadline pass failed; next pass as scheduled")
-            await sleep_unless_stopped(stop, options.scheduler_interval_seconds)
+        await every(
+            stop,
+            options.scheduler_interval_seconds,
+            lambda: run_deadlines_once(sessions, options.reminder_hours),
+            "the deadline pass",
+        )
 
     return (deadlines,)

@@ -34,7 +34,7 @@ from hotline.dispatch.schemas import (
     TicketForUnit,
     TicketPage,
 )
-from hotline.shared.deps import after_commit
+from hotline.shared.db import after_commit
 from hotline.shared.events import (
     DeadlineData,
     Event,

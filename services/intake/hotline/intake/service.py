@@ -34,8 +34,8 @@ from hotline.intake.schemas import (
 from hotline.intake.similarity import similarity
 from hotline.intake.validation import call_errors, notice_errors, ticket_errors
 from hotline.shared import deliveries
+from hotline.shared.db import after_commit
 from hotline.shared.deliveries import Answer
-from hotline.shared.deps import after_commit
 from hotline.shared.events import (
     BurstDetected,
     BurstDetectedData,
