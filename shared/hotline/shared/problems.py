@@ -34,6 +34,7 @@ class Problem(Exception):
         field: str | None = None,
         errors: list[dict[str, str]] | None = None,
         extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(detail)
         self.status = status
@@ -41,7 +42,7 @@ class Problem(Exception):
         self.detail = detail
         self.errors = errors or ([{"field": field, "message": detail}] if field else [])
         self.extra = extra or {}
-        self.headers: dict[str, str] = {}
+        self.headers = headers or {}
 
     @classmethod
     def invalid(cls, errors: list[dict[str, str]]) -> "Problem":

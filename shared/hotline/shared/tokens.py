@@ -23,6 +23,6 @@ def token_owner(token: str | None, tokens: Mapping[str, SecretStr]) -> str | Non
 
 def unauthorized(detail: str) -> Problem:
     """A 401 problem that tells the client to send a bearer token."""
-    problem = Problem(401, "unauthorized", detail, field="Authorization")
-    problem.headers = {"WWW-Authenticate": "Bearer"}
-    return problem
+    return Problem(
+        401, "unauthorized", detail, field="Authorization", headers={"WWW-Authenticate": "Bearer"}
+    )
