@@ -2,7 +2,6 @@
 and latency summaries."""
 
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -15,8 +14,8 @@ from typing import Any
 
 import httpx
 
-from hotline.shared.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
-from hotline.shared.stack import EMBEDDED_KAFKA_TUNING
+from hotline.shared.embedded import free_port
+from hotline.shared.stack import Servers, Stack, StackSettings
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -51,33 +50,17 @@ def figures(target: str, mode: str, elapsed: float, latencies: list[float], erro
     )
 
 
-@dataclass
-class Stack:
-    database_url: str
-    bootstrap: str
-    env: dict[str, str]
-
-
 @contextmanager
-def embedded_stack() -> Iterator[Stack]:
-    """A PostgreSQL and a broker for this benchmark alone, removed afterwards."""
-    workdir = Path(tempfile.mkdtemp(prefix="hotline-bench-"))
-    postgres = EmbeddedPostgres(workdir / "postgres")
-    broker = EmbeddedBroker(free_port(), log_file=workdir / "broker.log")
-    database_url = postgres.start()
-    broker.start()
-    env = {
-        **os.environ,
-        **EMBEDDED_KAFKA_TUNING,
-        "HOTLINE_DATABASE_URL": database_url,
-        "HOTLINE_KAFKA_BOOTSTRAP": broker.bootstrap,
-        "HOTLINE_LOG_LEVEL": "warning",
-    }
+def embedded_stack() -> Iterator[Servers]:
+    """A PostgreSQL and a broker for this benchmark alone, in a temporary folder."""
+    var_dir = Path(tempfile.mkdtemp(prefix="hotline-bench-"))
+    stack = Stack(StackSettings(var_dir=var_dir, embedded_kafka_port=free_port()))
     try:
-        yield Stack(database_url, broker.bootstrap, env)
+        servers = stack.start_servers()
+        servers.env["HOTLINE_LOG_LEVEL"] = "warning"
+        yield servers
     finally:
-        broker.stop()
-        postgres.stop()
+        stack.stop()
 
 
 @contextmanager

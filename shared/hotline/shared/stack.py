@@ -41,6 +41,13 @@ class StackSettings(BaseSettings):
     ready_timeout_seconds: float = 60.0
 
 
+@dataclass(frozen=True)
+class Servers:
+    database_url: str
+    bootstrap: str
+    env: dict[str, str]  # the environment a service process needs to reach them
+
+
 @dataclass
 class Stack:
     settings: StackSettings
@@ -53,17 +60,23 @@ class Stack:
         self.postgres = EmbeddedPostgres(var / "postgres")
         self.broker = EmbeddedBroker(self.settings.embedded_kafka_port, log_file=var / "broker.log")
 
-    def start(self) -> dict[str, str]:
-        """Start PostgreSQL, the broker, migrations and the services; returns their env."""
+    def start_servers(self) -> Servers:
+        """Start PostgreSQL and the broker; returns how services reach them."""
         database_url = self.postgres.start()
         bootstrap = self.broker.start()
-        asyncio.run(migrate_all(database_url))
         env = {
             **os.environ,
             **EMBEDDED_KAFKA_TUNING,
             "HOTLINE_DATABASE_URL": database_url,
             "HOTLINE_KAFKA_BOOTSTRAP": bootstrap,
         }
+        return Servers(database_url, bootstrap, env)
+
+    def start(self) -> None:
+        """Start PostgreSQL, the broker, migrations and the services."""
+        servers = self.start_servers()
+        asyncio.run(migrate_all(servers.database_url))
+        env = servers.env
         for service in SERVICES:
             self.processes[service.name] = subprocess.Popen(
                 [
@@ -73,7 +86,6 @@ class Stack:
                 env=env,
                 start_new_session=True,  # stopped by us, in order, not by the terminal's Ctrl-C
             )
-        return env
 
     def wait_until_ready(self, stopping: Callable[[], bool]) -> bool:
         """Wait for every /readyz; False if asked to stop first."""
