@@ -24,7 +24,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from bench.harness import Figures, embedded_stack, figures, report, served
 from hotline.dispatch.config import DEVELOPMENT_SUPERVISOR_TOKEN
-from hotline.shared.events import (
+from hotline.shared.messaging.events import (
     TICKETS_TOPIC,
     PhoneNumber,
     TicketCreated,
@@ -32,9 +32,9 @@ from hotline.shared.events import (
     parse_event,
     serialize_event,
 )
-from hotline.shared.kafka import Broker, event_topics
+from hotline.shared.messaging.kafka import Broker, event_topics
 from hotline.shared.settings import KafkaSettings
-from hotline.shared.stack import migrate_all
+from hotline.shared.stack.up import migrate_all
 
 BUSIEST = "大祥区政府"
 Call = tuple[str, str, dict[str, object] | None]

@@ -14,8 +14,8 @@ from typing import Any
 
 import httpx
 
-from hotline.shared.embedded import free_port
-from hotline.shared.stack import Servers, Stack, StackSettings
+from hotline.shared.stack.embedded import free_port
+from hotline.shared.stack.up import Servers, Stack, StackSettings
 
 RESULTS = Path(__file__).parent / "results"
 

@@ -23,7 +23,7 @@ from bench.payloads import signed, ticket
 from hotline.intake.config import DEVELOPMENT_CALL_CENTRE_SECRET
 from hotline.intake.models import messaging
 from hotline.shared.db import create_engine
-from hotline.shared.stack import migrate_all
+from hotline.shared.stack.up import migrate_all
 
 
 async def closed_loop(url: str, seconds: float, concurrency: int, target: str) -> Figures:

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline.shared.db import create_engine
-from hotline.shared.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
 from hotline.shared.settings import KafkaSettings
+from hotline.shared.stack.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
 
 # What `hotline up` uses too: Tansu joins groups after half the session timeout and holds each
 # fetch for the whole fetch wait.

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hotline.shared.messaging_tables import MessagingTables
+from hotline.shared.messaging.tables import MessagingTables
 from tests.conftest import TEST_KAFKA_TUNING, Servers
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from prometheus_client import REGISTRY
 
-from hotline.shared.services import SERVICES
+from hotline.shared.stack.services import SERVICES
 
 DASHBOARDS = Path(__file__).resolve().parent.parent / "deploy" / "grafana" / "dashboards"
 METRIC = re.compile(r"\bhotline_[a-z0-9_]+")

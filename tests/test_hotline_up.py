@@ -20,8 +20,8 @@ from standardwebhooks.webhooks import Webhook
 
 from hotline.dispatch.config import DEVELOPMENT_SUPERVISOR_TOKEN
 from hotline.intake.config import DEVELOPMENT_CALL_CENTRE_SECRET
-from hotline.shared.embedded import free_port
-from hotline.shared.services import SERVICES, SERVICES_BY_NAME
+from hotline.shared.stack.embedded import free_port
+from hotline.shared.stack.services import SERVICES, SERVICES_BY_NAME
 
 READY_WITHIN_SECONDS = 60
 PORT_OFFSET = 20_000
@@ -79,7 +79,7 @@ def _hotline_up(env: dict[str, str]) -> Iterator[str]:
     """`hotline up` until it says it is ready (yields what it printed); then Ctrl-C, and it must
     stop cleanly."""
     up = subprocess.Popen(
-        [sys.executable, "-m", "hotline.shared.cli", "up"],
+        [sys.executable, "-m", "hotline.shared.stack.cli", "up"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -17,7 +17,7 @@ from standardwebhooks.webhooks import Webhook
 from hotline.callback import service
 from hotline.callback.models import Survey, messaging
 from hotline.shared.db import create_session_factory, unit_of_work
-from hotline.shared.events import (
+from hotline.shared.messaging.events import (
     PhoneNumber,
     TicketClosed,
     TicketClosedData,

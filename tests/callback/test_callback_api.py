@@ -9,7 +9,7 @@ from hotline.callback import service
 from hotline.callback.models import SpotCheck, Survey, SurveyRequestAttempt, messaging
 from hotline.callback.scheduled import run_surveys_once
 from hotline.shared.db import create_session_factory, unit_of_work
-from hotline.shared.events import CallbackSpotChecked, SpotCheckedData
+from hotline.shared.messaging.events import CallbackSpotChecked, SpotCheckedData
 from tests.callback.conftest import AGENT_TOKEN, NOW, Callback, FakeCallCentre
 
 SATISFIED = {

@@ -3,7 +3,7 @@
 from datetime import datetime, time
 
 from hotline.callback.calling_hours import CallingHours
-from hotline.shared.working_days import LOCAL_TIME, WorkingCalendar
+from hotline.shared.domain.working_days import LOCAL_TIME, WorkingCalendar
 
 HOURS = CallingHours(WorkingCalendar(), time(8), time(20), weekends=True, public_holidays=False)
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hotline.dispatch import service
 from hotline.dispatch.models import DispatchTicket, messaging
 from hotline.shared.db import create_session_factory, unit_of_work
-from hotline.shared.events import PhoneNumber, TicketCreated, TicketCreatedData
+from hotline.shared.messaging.events import PhoneNumber, TicketCreated, TicketCreatedData
 from hotline.shared.migrations import upgrade
 from tests.conftest import Servers
 from tests.support import announced, running

@@ -10,7 +10,7 @@ from hotline.dispatch import service
 from hotline.dispatch.models import DispatchTicket
 from hotline.dispatch.scheduled import run_deadlines_once
 from hotline.shared.db import create_session_factory, unit_of_work
-from hotline.shared.events import TicketReopened, TicketReopenedData
+from hotline.shared.messaging.events import TicketReopened, TicketReopenedData
 from tests.dispatch.conftest import Dispatch
 
 GAS, WATER, MARKET, DAXIANG = "U011", "U019", "U006", "U001"

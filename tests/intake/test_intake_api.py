@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from hotline.intake.models import BurstAlert, CallRecord, Ticket
 from hotline.intake.service import on_ticket_closed
 from hotline.shared.db import create_session_factory
-from hotline.shared.events import TicketClosed, TicketClosedData
+from hotline.shared.messaging.events import TicketClosed, TicketClosedData
 from tests.intake.conftest import (
     GAS_SECRET,
     OLD_SECRET,

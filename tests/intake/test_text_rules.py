@@ -4,7 +4,7 @@ import pytest
 
 from hotline.intake import phones
 from hotline.intake.similarity import similarity
-from hotline.shared.text_quality import garbled, resolution_findings, too_simple
+from hotline.shared.domain.text_quality import garbled, resolution_findings, too_simple
 
 
 @pytest.mark.parametrize(

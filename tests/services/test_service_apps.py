@@ -10,9 +10,9 @@ from fastapi import FastAPI
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hotline.shared.embedded import free_port
 from hotline.shared.migrations import alembic_config, upgrade
-from hotline.shared.services import SERVICES, ServiceEntry
+from hotline.shared.stack.embedded import free_port
+from hotline.shared.stack.services import SERVICES, ServiceEntry
 from tests.conftest import Servers
 from tests.support import running
 

@@ -12,14 +12,14 @@ from uuid import uuid4
 from sqlalchemy import Column, Integer, Table, Text, Uuid, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from hotline.shared.consumer import ConsumerSpec, Handler, IdempotentConsumer
 from hotline.shared.db import create_session_factory, service_metadata
-from hotline.shared.events import TICKETS_TOPIC, TicketReopened, TicketReopenedData
-from hotline.shared.kafka import Broker
-from hotline.shared.messaging_tables import MessagingTables, define_messaging_tables
-from hotline.shared.outbox import OutboxRelay
+from hotline.shared.messaging.consumer import ConsumerSpec, Handler, IdempotentConsumer
+from hotline.shared.messaging.events import TICKETS_TOPIC, TicketReopened, TicketReopenedData
+from hotline.shared.messaging.kafka import Broker
+from hotline.shared.messaging.outbox import OutboxRelay
+from hotline.shared.messaging.tables import MessagingTables, define_messaging_tables
+from hotline.shared.messaging.versioning import save_if_newer
 from hotline.shared.settings import ConsumerSettings, KafkaSettings, OutboxSettings
-from hotline.shared.versioning import save_if_newer
 
 FAST_OUTBOX = OutboxSettings(
     idle_poll_seconds=0.02, broker_check_seconds=0.5, max_backoff_seconds=0.5

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from hotline.shared.events import (
+from hotline.shared.messaging.events import (
     CALLS_TOPIC,
     TICKETS_TOPIC,
     CallRecorded,

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from hotline.shared.embedded import EmbeddedBroker, free_port
-from hotline.shared.events import TICKETS_TOPIC, TicketReopened, serialize_event
-from hotline.shared.outbox import add_events
+from hotline.shared.messaging.events import TICKETS_TOPIC, TicketReopened, serialize_event
+from hotline.shared.messaging.outbox import add_events
+from hotline.shared.stack.embedded import EmbeddedBroker, free_port
 from tests.conftest import TEST_KAFKA_TUNING, Servers
 from tests.shared.harness import FAST_CONSUMER, SpineService, spine_service, wait_until
 

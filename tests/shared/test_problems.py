@@ -4,7 +4,7 @@ import httpx
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
 
-from hotline.shared.problems import Problem, install_problem_handlers
+from hotline.shared.web.problems import Problem, install_problem_handlers
 
 
 class Caller(BaseModel):

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from hotline.shared.db import create_engine
-from hotline.shared.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
-from hotline.shared.outbox import add_events
+from hotline.shared.messaging.outbox import add_events
+from hotline.shared.stack.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
 from tests.conftest import Servers
 from tests.shared.harness import SpineService, spine_service, wait_until
 

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from hotline.shared.working_days import LOCAL_TIME, WorkingCalendar
+from hotline.shared.domain.working_days import LOCAL_TIME, WorkingCalendar
 
 CALENDAR = WorkingCalendar()
 

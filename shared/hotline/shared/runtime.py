@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hotline.shared.consumer import ConsumerSpec, IdempotentConsumer, processed_retention
 from hotline.shared.db import SessionFactory, create_engine, create_session_factory
-from hotline.shared.kafka import Broker
-from hotline.shared.messaging_tables import MessagingTables
-from hotline.shared.outbox import OutboxRelay
+from hotline.shared.messaging.consumer import ConsumerSpec, IdempotentConsumer, processed_retention
+from hotline.shared.messaging.kafka import Broker
+from hotline.shared.messaging.outbox import OutboxRelay
+from hotline.shared.messaging.tables import MessagingTables
 from hotline.shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)

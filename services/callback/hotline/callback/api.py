@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from hotline.callback import service
 from hotline.callback.deps import Agent, Context, ResultWebhook
 from hotline.callback.schemas import SurveyOutcome, SurveyResultIn, WorkItem
-from hotline.shared.deps import DbSession
+from hotline.shared.web.deps import DbSession
 
 router = APIRouter(prefix="/v1", tags=["callback"])
 

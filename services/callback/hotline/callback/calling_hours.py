@@ -2,7 +2,7 @@
 
 from datetime import date, datetime, time, timedelta
 
-from hotline.shared.working_days import LOCAL_TIME, WorkingCalendar
+from hotline.shared.domain.working_days import LOCAL_TIME, WorkingCalendar
 
 MAX_DAYS_AHEAD = 60
 

@@ -5,9 +5,9 @@ from datetime import date, time
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from hotline.shared.events import RequestType
+from hotline.shared.messaging.events import RequestType
 from hotline.shared.settings import ServiceSettings
-from hotline.shared.webhooks import WebhookSender
+from hotline.shared.web.webhooks import WebhookSender
 
 DEVELOPMENT_SECRET = "whsec_ZGV2ZWxvcG1lbnQtb25seS1jYWxsYmFjay1zZWNyZXQ="
 DEVELOPMENT_AGENT_TOKEN = "development-only-agent-token"

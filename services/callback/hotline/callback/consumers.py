@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.callback import service
 from hotline.callback.deps import CallbackState
-from hotline.shared.consumer import ConsumerSpec
-from hotline.shared.events import CALLBACKS_TOPIC, TICKETS_TOPIC
+from hotline.shared.messaging.consumer import ConsumerSpec
+from hotline.shared.messaging.events import CALLBACKS_TOPIC, TICKETS_TOPIC
 
 
 def consumers(state: CallbackState) -> Sequence[ConsumerSpec]:

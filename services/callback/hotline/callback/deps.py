@@ -7,8 +7,8 @@ from fastapi.security import HTTPAuthorizationCredentials
 
 from hotline.callback.config import CallbackSettings
 from hotline.callback.service import CallbackContext, build_context
-from hotline.shared.tokens import bearer, token_owner, unauthorized
-from hotline.shared.webhooks import VerifiedWebhook, WebhookVerifier
+from hotline.shared.web.tokens import bearer, token_owner, unauthorized
+from hotline.shared.web.webhooks import VerifiedWebhook, WebhookVerifier
 
 
 class CallbackState:

@@ -6,7 +6,7 @@ from hotline.callback.consumers import consumers
 from hotline.callback.deps import CallbackState
 from hotline.callback.models import messaging
 from hotline.callback.scheduled import timers
-from hotline.shared.app import create_service_app
+from hotline.shared.web.app import create_service_app
 
 app = create_service_app(
     name="callback",

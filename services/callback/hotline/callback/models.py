@@ -6,8 +6,8 @@ from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, Text, Uniq
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from hotline.shared.db import service_metadata
-from hotline.shared.deliveries import define_webhook_deliveries
-from hotline.shared.messaging_tables import define_messaging_tables
+from hotline.shared.messaging.deliveries import define_webhook_deliveries
+from hotline.shared.messaging.tables import define_messaging_tables
 
 SCHEMA = "callback"
 

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from hotline.shared.events import Satisfaction
+from hotline.shared.messaging.events import Satisfaction
 
 Method = Literal["automatic", "manual"]
 

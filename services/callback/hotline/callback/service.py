@@ -21,10 +21,11 @@ from hotline.callback.models import (
     webhook_deliveries,
 )
 from hotline.callback.schemas import SurveyOutcome, SurveyResultIn, WorkItem
-from hotline.shared import deliveries
 from hotline.shared.db import after_commit
-from hotline.shared.deliveries import Answer
-from hotline.shared.events import (
+from hotline.shared.domain.working_days import WorkingCalendar
+from hotline.shared.messaging import deliveries
+from hotline.shared.messaging.deliveries import Answer
+from hotline.shared.messaging.events import (
     CallbackCompleted,
     CallbackCompletedData,
     CallbackScheduled,
@@ -37,10 +38,9 @@ from hotline.shared.events import (
     TicketReopenedData,
     TicketReplied,
 )
-from hotline.shared.outbox import add_events
-from hotline.shared.problems import Problem
-from hotline.shared.webhooks import VerifiedWebhook, signed_request
-from hotline.shared.working_days import WorkingCalendar
+from hotline.shared.messaging.outbox import add_events
+from hotline.shared.web.problems import Problem
+from hotline.shared.web.webhooks import VerifiedWebhook, signed_request
 
 SOURCE = "/hotline/callback"
 OPEN_STATES = ("scheduled", "requesting", "requested")

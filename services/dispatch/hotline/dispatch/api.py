@@ -23,7 +23,7 @@ from hotline.dispatch.schemas import (
     UnitPublic,
     UnitUpdate,
 )
-from hotline.shared.deps import DbSession
+from hotline.shared.web.deps import DbSession
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     401: {"description": "No or unknown credentials"},

@@ -5,7 +5,7 @@ from datetime import date
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from hotline.shared.events import RequestType
+from hotline.shared.messaging.events import RequestType
 from hotline.shared.settings import ServiceSettings
 
 DEVELOPMENT_SUPERVISOR_TOKEN = "development-only-supervisor-token"

@@ -7,8 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.dispatch import service
 from hotline.dispatch.service import DispatchContext
-from hotline.shared.consumer import ConsumerSpec
-from hotline.shared.events import TICKETS_TOPIC
+from hotline.shared.messaging.consumer import ConsumerSpec
+from hotline.shared.messaging.events import TICKETS_TOPIC
 
 
 def consumers(context: DispatchContext) -> Sequence[ConsumerSpec]:

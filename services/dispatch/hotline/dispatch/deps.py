@@ -10,10 +10,10 @@ from hotline.dispatch.config import DispatchSettings
 from hotline.dispatch.credentials import split_key
 from hotline.dispatch.models import Unit
 from hotline.dispatch.service import DispatchContext
-from hotline.shared.deps import DbSession
-from hotline.shared.problems import Problem
-from hotline.shared.tokens import bearer, token_owner, unauthorized
-from hotline.shared.working_days import WorkingCalendar
+from hotline.shared.domain.working_days import WorkingCalendar
+from hotline.shared.web.deps import DbSession
+from hotline.shared.web.problems import Problem
+from hotline.shared.web.tokens import bearer, token_owner, unauthorized
 
 Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 

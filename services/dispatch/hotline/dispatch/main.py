@@ -6,7 +6,7 @@ from hotline.dispatch.consumers import consumers
 from hotline.dispatch.deps import build_context
 from hotline.dispatch.models import messaging
 from hotline.dispatch.scheduled import timers
-from hotline.shared.app import create_service_app
+from hotline.shared.web.app import create_service_app
 
 app = create_service_app(
     name="dispatch",

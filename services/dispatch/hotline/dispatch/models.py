@@ -6,7 +6,7 @@ from sqlalchemy import ARRAY, Boolean, DateTime, ForeignKey, Index, Integer, Tex
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from hotline.shared.db import service_metadata
-from hotline.shared.messaging_tables import define_messaging_tables
+from hotline.shared.messaging.tables import define_messaging_tables
 
 SCHEMA = "dispatch"
 

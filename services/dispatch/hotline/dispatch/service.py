@@ -35,7 +35,9 @@ from hotline.dispatch.schemas import (
     TicketPage,
 )
 from hotline.shared.db import after_commit
-from hotline.shared.events import (
+from hotline.shared.domain.text_quality import copies_request, garbled, too_simple
+from hotline.shared.domain.working_days import WorkingCalendar
+from hotline.shared.messaging.events import (
     DeadlineData,
     Event,
     ReviewData,
@@ -58,10 +60,8 @@ from hotline.shared.events import (
     TicketSigned,
     UnitActionData,
 )
-from hotline.shared.outbox import add_events
-from hotline.shared.problems import Problem
-from hotline.shared.text_quality import copies_request, garbled, too_simple
-from hotline.shared.working_days import WorkingCalendar
+from hotline.shared.messaging.outbox import add_events
+from hotline.shared.web.problems import Problem
 
 SOURCE = "/hotline/dispatch"
 OPEN_STATES = ("dispatched", "signed", "return_requested")

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hotline.dispatch import credentials
 from hotline.dispatch.models import DispatchTicket, Unit, UnitCredential
 from hotline.dispatch.schemas import CredentialIssued, UnitCreate, UnitPublic, UnitUpdate
-from hotline.shared.problems import Problem
+from hotline.shared.web.problems import Problem
 
 
 def seed_rows() -> list[dict[str, object]]:

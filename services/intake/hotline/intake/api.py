@@ -16,8 +16,8 @@ from hotline.intake.schemas import (
     TicketIn,
     TicketPublic,
 )
-from hotline.shared.deliveries import Answer
-from hotline.shared.deps import DbSession
+from hotline.shared.messaging.deliveries import Answer
+from hotline.shared.web.deps import DbSession
 
 router = APIRouter(prefix="/v1", tags=["intake"])
 

@@ -4,7 +4,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hotline.shared.settings import ServiceSettings
-from hotline.shared.webhooks import WebhookSender
+from hotline.shared.web.webhooks import WebhookSender
 
 # The request categories the seed names (社会服务类 … 生活服务类) and the other common families
 # of the provincial catalogue; configuration, since each city keeps its own list.

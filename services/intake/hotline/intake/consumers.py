@@ -7,8 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.intake import service
 from hotline.intake.deps import IntakeContext
-from hotline.shared.consumer import ConsumerSpec
-from hotline.shared.events import TICKETS_TOPIC
+from hotline.shared.messaging.consumer import ConsumerSpec
+from hotline.shared.messaging.events import TICKETS_TOPIC
 
 
 def consumers(context: IntakeContext) -> Sequence[ConsumerSpec]:

@@ -8,8 +8,8 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials
 
 from hotline.intake.config import IntakeOptions, IntakeSettings
-from hotline.shared.tokens import bearer, token_owner, unauthorized
-from hotline.shared.webhooks import VerifiedWebhook, WebhookVerifier
+from hotline.shared.web.tokens import bearer, token_owner, unauthorized
+from hotline.shared.web.webhooks import VerifiedWebhook, WebhookVerifier
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from hotline.intake.config import IntakeSettings
 from hotline.intake.consumers import consumers
 from hotline.intake.deps import build_context
 from hotline.intake.models import messaging
-from hotline.shared.app import create_service_app
+from hotline.shared.web.app import create_service_app
 
 app = create_service_app(
     name="intake",

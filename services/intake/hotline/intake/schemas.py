@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from hotline.shared.events import Channel, HandlingMode, Line, RequestType, TicketStatus
+from hotline.shared.messaging.events import Channel, HandlingMode, Line, RequestType, TicketStatus
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]

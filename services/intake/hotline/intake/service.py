@@ -33,10 +33,10 @@ from hotline.intake.schemas import (
 )
 from hotline.intake.similarity import similarity
 from hotline.intake.validation import call_errors, notice_errors, ticket_errors
-from hotline.shared import deliveries
 from hotline.shared.db import after_commit
-from hotline.shared.deliveries import Answer
-from hotline.shared.events import (
+from hotline.shared.messaging import deliveries
+from hotline.shared.messaging.deliveries import Answer
+from hotline.shared.messaging.events import (
     BurstDetected,
     BurstDetectedData,
     CallRecorded,
@@ -48,9 +48,9 @@ from hotline.shared.events import (
     TicketCreatedData,
     TicketReopened,
 )
-from hotline.shared.outbox import add_events
-from hotline.shared.problems import Problem
-from hotline.shared.webhooks import VerifiedWebhook
+from hotline.shared.messaging.outbox import add_events
+from hotline.shared.web.problems import Problem
+from hotline.shared.web.webhooks import VerifiedWebhook
 
 LOCAL_TIME = ZoneInfo("Asia/Shanghai")
 SOURCE = "/hotline/intake"

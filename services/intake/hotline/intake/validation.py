@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from hotline.intake import phones
 from hotline.intake.schemas import CallRecordIn, NoticeIn, TicketIn
-from hotline.shared.text_quality import garbled, resolution_findings
+from hotline.shared.domain.text_quality import garbled, resolution_findings
 
 FieldError = dict[str, str]
 CLOCK_SKEW = timedelta(minutes=5)

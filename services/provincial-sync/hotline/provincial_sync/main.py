@@ -2,7 +2,7 @@
 
 from hotline.provincial_sync.config import ProvincialSyncSettings
 from hotline.provincial_sync.models import messaging
-from hotline.shared.app import create_service_app
+from hotline.shared.web.app import create_service_app
 
 app = create_service_app(
     name="provincial-sync",

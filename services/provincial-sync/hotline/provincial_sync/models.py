@@ -1,7 +1,7 @@
 """The provincial-sync service's tables, all in the PostgreSQL schema `provincial_sync`."""
 
 from hotline.shared.db import service_metadata
-from hotline.shared.messaging_tables import define_messaging_tables
+from hotline.shared.messaging.tables import define_messaging_tables
 
 SCHEMA = "provincial_sync"
 

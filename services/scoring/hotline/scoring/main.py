@@ -2,7 +2,7 @@
 
 from hotline.scoring.config import ScoringSettings
 from hotline.scoring.models import messaging
-from hotline.shared.app import create_service_app
+from hotline.shared.web.app import create_service_app
 
 app = create_service_app(
     name="scoring",

@@ -7,7 +7,10 @@ Create Date: 2026-11-27
 
 from collections.abc import Sequence
 
-from hotline.shared.messaging_migration import create_messaging_tables_v1, drop_messaging_tables_v1
+from hotline.shared.messaging.table_migrations import (
+    create_messaging_tables_v1,
+    drop_messaging_tables_v1,
+)
 
 revision: str = "0001"
 down_revision: str | None = None

@@ -14,7 +14,7 @@ from uuid import uuid4
 from pydantic import BaseModel, Field, SecretStr
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from hotline.shared.problems import Problem
+from hotline.shared.web.problems import Problem
 
 
 class WebhookSender(BaseModel):

@@ -9,8 +9,8 @@ import uvicorn
 
 from hotline.shared.db import create_engine
 from hotline.shared.migrations import upgrade
-from hotline.shared.services import SERVICES, SERVICES_BY_NAME
 from hotline.shared.settings import ServiceSettings
+from hotline.shared.stack.services import SERVICES, SERVICES_BY_NAME
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "up":
-        from hotline.shared.stack import run_stack
+        from hotline.shared.stack.up import run_stack
 
         return run_stack()
     if args.command == "serve":

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from fastapi.security import HTTPBearer
 from pydantic import SecretStr
 
-from hotline.shared.problems import Problem
+from hotline.shared.web.problems import Problem
 
 bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <token>")
 

@@ -12,8 +12,8 @@ from sqlalchemy import Column, DateTime, Integer, MetaData, Table, Text, func, s
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.shared.problems import Problem
-from hotline.shared.webhooks import VerifiedWebhook
+from hotline.shared.web.problems import Problem
+from hotline.shared.web.webhooks import VerifiedWebhook
 
 
 def define_webhook_deliveries(metadata: MetaData) -> Table:

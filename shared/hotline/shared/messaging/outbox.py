@@ -22,16 +22,16 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from hotline.shared.backoff import Backoff, sleep_unless_stopped
-from hotline.shared.events import CONTENT_TYPE, Event
-from hotline.shared.kafka import Broker, event_topics
-from hotline.shared.messaging_tables import MessagingTables
-from hotline.shared.metrics import (
+from hotline.shared.messaging.events import CONTENT_TYPE, Event
+from hotline.shared.messaging.kafka import Broker, event_topics
+from hotline.shared.messaging.tables import MessagingTables
+from hotline.shared.settings import OutboxSettings
+from hotline.shared.web.metrics import (
     OUTBOX_PENDING,
     OUTBOX_PUBLISHED,
     OUTBOX_RELAY_FAILURES,
     OUTBOX_REPLAYS,
 )
-from hotline.shared.settings import OutboxSettings
 
 log = logging.getLogger(__name__)
 

@@ -6,14 +6,14 @@ from typing import TypeVar
 
 from fastapi import APIRouter, FastAPI
 
-from hotline.shared import health, metrics
-from hotline.shared.consumer import ConsumerSpec
 from hotline.shared.db import SessionFactory
 from hotline.shared.logs import configure_logging
-from hotline.shared.messaging_tables import MessagingTables
-from hotline.shared.problems import install_problem_handlers
+from hotline.shared.messaging.consumer import ConsumerSpec
+from hotline.shared.messaging.tables import MessagingTables
 from hotline.shared.runtime import Runner, service_runtime
 from hotline.shared.settings import ServiceSettings
+from hotline.shared.web import health, metrics
+from hotline.shared.web.problems import install_problem_handlers
 
 S = TypeVar("S", bound=ServiceSettings)
 C = TypeVar("C")

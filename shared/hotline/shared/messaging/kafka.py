@@ -10,7 +10,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from hotline.shared.events import ALL_TOPICS, DEAD_LETTER_SUFFIX
+from hotline.shared.messaging.events import ALL_TOPICS, DEAD_LETTER_SUFFIX
 from hotline.shared.settings import KafkaSettings
 
 log = logging.getLogger(__name__)

@@ -21,11 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.shared.backoff import Backoff, sleep_unless_stopped
 from hotline.shared.db import SessionFactory, unit_of_work
-from hotline.shared.events import DEAD_LETTER_SUFFIX, AnyEvent, parse_event
-from hotline.shared.kafka import Broker
-from hotline.shared.messaging_tables import MessagingTables
-from hotline.shared.metrics import CONSUMER_HANDLER_FAILURES, EVENTS_CONSUMED
+from hotline.shared.messaging.events import DEAD_LETTER_SUFFIX, AnyEvent, parse_event
+from hotline.shared.messaging.kafka import Broker
+from hotline.shared.messaging.tables import MessagingTables
 from hotline.shared.settings import ConsumerSettings
+from hotline.shared.web.metrics import CONSUMER_HANDLER_FAILURES, EVENTS_CONSUMED
 
 log = logging.getLogger(__name__)
 

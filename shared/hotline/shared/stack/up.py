@@ -15,9 +15,9 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hotline.shared.db import create_engine
-from hotline.shared.embedded import EmbeddedBroker, EmbeddedPostgres
 from hotline.shared.migrations import upgrade
-from hotline.shared.services import SERVICES, ServiceEntry
+from hotline.shared.stack.embedded import EmbeddedBroker, EmbeddedPostgres
+from hotline.shared.stack.services import SERVICES, ServiceEntry
 
 # Tansu joins a consumer group after half the session timeout and answers a fetch only when the
 # fetch wait expires: these keep the embedded stack responsive.
@@ -80,7 +80,7 @@ class Stack:
         for service in SERVICES:
             self.processes[service.name] = subprocess.Popen(
                 [
-                    *(sys.executable, "-m", "hotline.shared.cli", "serve", service.name),
+                    *(sys.executable, "-m", "hotline.shared.stack.cli", "serve", service.name),
                     *("--port", str(self.port(service))),
                 ],
                 env=env,

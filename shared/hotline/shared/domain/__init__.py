@@ -1,0 +1,1 @@
+"""Domain rules several services share: text rules, working days."""

@@ -1,0 +1,1 @@
+"""Events, the transactional outbox, the idempotent consumer and the broker connection."""

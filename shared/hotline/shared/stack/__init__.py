@@ -1,0 +1,1 @@
+"""The embedded stack, `hotline up` and the `hotline` command."""
