@@ -22,6 +22,7 @@ async def running(
     """Start `app` (its relay, consumers and timers too) on the test servers with `settings` as
     `HOTLINE_*` environment variables, and a client that calls it in-process."""
     patch = pytest.MonkeyPatch()
+    patch.setenv("HOTLINE_ENVIRONMENT", "test")
     patch.setenv("HOTLINE_DATABASE_URL", servers.database_url)
     patch.setenv("HOTLINE_KAFKA_BOOTSTRAP", servers.kafka_bootstrap)
     for name, tuning in TEST_KAFKA_TUNING.items():

@@ -22,7 +22,10 @@ from hotline.shared.messaging.versioning import save_if_newer
 from hotline.shared.settings import ConsumerSettings, KafkaSettings, OutboxSettings
 
 FAST_OUTBOX = OutboxSettings(
-    idle_poll_seconds=0.02, broker_check_seconds=0.5, max_backoff_seconds=0.5
+    idle_poll_seconds=0.02,
+    broker_check_seconds=0.5,
+    low_water_mark_seconds=0.5,
+    max_backoff_seconds=0.5,
 )
 FAST_CONSUMER = ConsumerSettings(
     max_attempts=3, initial_backoff_seconds=0.01, max_backoff_seconds=0.05
@@ -60,7 +63,14 @@ class SpineService:
             ),
         )
 
-    def relay(self, broker: Broker | None = None) -> OutboxRelay:
+    @property
+    def consumer_name(self) -> str:
+        return f"{self.schema}-consumer"
+
+    def relay(
+        self, broker: Broker | None = None, *, consumer_groups: tuple[str, ...] | None = None
+    ) -> OutboxRelay:
+        """A relay whose low-water mark follows this service's consumer groups."""
         return OutboxRelay(
             service=self.schema,
             engine=self.engine,
@@ -68,11 +78,12 @@ class SpineService:
             broker=broker or self.broker,
             settings=FAST_OUTBOX,
             processed_retention=timedelta(days=1),
+            consumer_groups={TICKETS_TOPIC: consumer_groups or (self.consumer_name,)},
         )
 
     def consumer(self, handler: Handler, name: str | None = None) -> IdempotentConsumer:
         spec = ConsumerSpec(
-            name=name or f"{self.schema}-consumer",
+            name=name or self.consumer_name,
             topics=(TICKETS_TOPIC,),
             handlers={"ticket.reopened": self._only_mine(handler)},
         )

@@ -5,11 +5,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from hotline.shared.messaging.consumer import Record
 from hotline.shared.messaging.events import TICKETS_TOPIC, TicketReopened, serialize_event
 from hotline.shared.messaging.outbox import add_events
 from hotline.shared.stack.embedded import EmbeddedBroker, free_port
@@ -119,8 +120,9 @@ async def test_an_unreachable_database_is_waited_for_and_never_parks_the_event(
 
 async def test_an_unreadable_record_is_parked_without_retries(service: SpineService) -> None:
     consumer = service.consumer(service.record_effect)
-    record = _record(service.event("T1", 1))
-    record.value = b'{"type": "ticket.reopened", "version": "not a number"}'
+    record = _record(
+        service.event("T1", 1), b'{"type": "ticket.reopened", "version": "not a number"}'
+    )
 
     assert await consumer.process(record) == "dead_lettered"
 
@@ -171,19 +173,13 @@ async def test_a_stopped_relay_leaves_the_rest_unpublished_and_a_new_one_finishe
     assert await service.unpublished() == 0
 
 
-def _record(event: TicketReopened) -> Any:
-    return ConsumerRecord(
+def _record(event: TicketReopened, value: bytes | None = None) -> Record:
+    return Record(
         topic=TICKETS_TOPIC,
         partition=0,
         offset=0,
-        timestamp=0,
-        timestamp_type=0,
         key=event.key.encode(),
-        value=serialize_event(event),
-        checksum=None,
-        serialized_key_size=0,
-        serialized_value_size=0,
-        headers=(),
+        value=value if value is not None else serialize_event(event),
     )
 
 

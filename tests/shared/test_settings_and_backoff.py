@@ -10,8 +10,14 @@ from hotline.shared.backoff import Backoff, every, sleep_unless_stopped
 from hotline.shared.settings import ServiceSettings
 
 
-def test_production_refuses_the_development_database(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HOTLINE_ENVIRONMENT", "production")
+@pytest.mark.parametrize("environment", ["production", None])
+def test_outside_development_the_development_database_is_refused(
+    monkeypatch: pytest.MonkeyPatch, environment: str | None
+) -> None:
+    if environment is None:
+        monkeypatch.delenv("HOTLINE_ENVIRONMENT", raising=False)
+    else:
+        monkeypatch.setenv("HOTLINE_ENVIRONMENT", environment)
     monkeypatch.delenv("HOTLINE_DATABASE_URL", raising=False)
 
     with pytest.raises(ValidationError, match="HOTLINE_DATABASE_URL"):
@@ -19,6 +25,7 @@ def test_production_refuses_the_development_database(monkeypatch: pytest.MonkeyP
 
 
 def test_settings_come_from_hotline_environment_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOTLINE_ENVIRONMENT", "development")
     monkeypatch.setenv("HOTLINE_KAFKA_BOOTSTRAP", "kafka:9092")
     monkeypatch.setenv("HOTLINE_OUTBOX_RETENTION_HOURS", "12")
 

@@ -1,15 +1,27 @@
-"""PostgreSQL access: one async engine per process, one schema per service."""
+"""PostgreSQL access: one async engine per process, one schema per service, and what to do while
+the database cannot be reached."""
 
-from collections.abc import AsyncIterator, Callable
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
+from asyncpg.exceptions import ConnectionDoesNotExistError
 from sqlalchemy import MetaData, text
+from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+
+from hotline.shared.backoff import Backoff, sleep_unless_stopped
+
+log = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -18,8 +30,12 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+# SQLSTATEs that say the server is away, not that the statement was wrong: connection
+# exceptions (class 08), shutdown and start-up (57P01-57P03), too many connections (53300).
+UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
 
 SessionFactory = async_sessionmaker[AsyncSession]
+T = TypeVar("T")
 
 
 def service_metadata(schema: str) -> MetaData:
@@ -27,15 +43,24 @@ def service_metadata(schema: str) -> MetaData:
     return MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
 
 
-def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
-    """An asyncpg engine; `pool_pre_ping` so a restarted database is survived, not reported, and
-    `hide_parameters` so no phone number reaches a log through an SQL error."""
+def create_engine(
+    database_url: str,
+    *,
+    pool_size: int = 10,
+    connect_timeout: float = 5.0,
+    pool_timeout: float = 10.0,
+) -> AsyncEngine:
+    """An asyncpg engine; `pool_pre_ping` so a restarted database is survived, not reported,
+    bounded waits for a connection, and `hide_parameters` so no phone number reaches a log
+    through an SQL error."""
     return create_async_engine(
         database_url,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
+        pool_timeout=pool_timeout,
         hide_parameters=True,
+        connect_args={"timeout": connect_timeout},
     )
 
 
@@ -69,3 +94,98 @@ async def database_is_reachable(engine: AsyncEngine) -> bool:
     except Exception:
         return False
     return True
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    """The error and what it wraps: SQLAlchemy's `orig`, then `__cause__` and `__context__`."""
+    seen: set[int] = set()
+    pending: list[BaseException] = [error]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        for inner in (getattr(current, "orig", None), current.__cause__, current.__context__):
+            if isinstance(inner, BaseException):
+                pending.append(inner)
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """The database could not be reached, is shutting down or starting up, or dropped the
+    connection: wait and retry; the statement and the event are not at fault."""
+    for cause in _causes(error):
+        if isinstance(cause, DBAPIError) and cause.connection_invalidated:
+            return True
+        # OSError: the socket file is gone (FileNotFoundError), refused, reset, unreachable.
+        if isinstance(
+            cause,
+            OSError
+            | TimeoutError
+            | PoolTimeoutError
+            | DisconnectionError
+            | ConnectionDoesNotExistError,
+        ):
+            return True
+        sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+        if isinstance(sqlstate, str) and (
+            sqlstate.startswith("08") or sqlstate in UNAVAILABLE_SQLSTATES
+        ):
+            return True
+    return False
+
+
+class DatabaseGate:
+    """While the database is unreachable, HTTP requests are refused at once (503) but for one
+    probe every `probe_interval` seconds, so no client waits on a server that is down."""
+
+    def __init__(self, probe_interval: float = 0.5) -> None:
+        self.probe_interval = probe_interval
+        self._down_since: float | None = None
+        self._last_probe = 0.0
+
+    @property
+    def down(self) -> bool:
+        return self._down_since is not None
+
+    def admit(self) -> bool:
+        """Whether this request may try the database now."""
+        if self._down_since is None:
+            return True
+        now = time.monotonic()
+        if now - self._last_probe >= self.probe_interval:
+            self._last_probe = now
+            return True
+        return False
+
+    def failed(self) -> None:
+        if self._down_since is None:
+            self._down_since = self._last_probe = time.monotonic()
+            log.warning("the database is unreachable: refusing requests with 503 until it is back")
+
+    def succeeded(self) -> None:
+        if self._down_since is not None:
+            log.warning("the database is back after %.1fs", time.monotonic() - self._down_since)
+            self._down_since = None
+
+
+async def until_database_answers(
+    action: Callable[[], Awaitable[T]],
+    *,
+    stop: asyncio.Event,
+    what: str,
+    backoff: Backoff | None = None,
+) -> T | None:
+    """Run `action`, retrying for as long as the database is unavailable (any other error is
+    raised); None if `stop` is set first."""
+    backoff = backoff or Backoff(0.2, 5.0)
+    while not stop.is_set():
+        try:
+            return await action()
+        except Exception as error:
+            if not database_unavailable(error):
+                raise
+            delay = backoff.next_delay()
+            log.warning("%s waits %.1fs for the database (%r)", what, delay, error)
+            await sleep_unless_stopped(stop, delay)
+    return None

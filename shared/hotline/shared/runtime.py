@@ -1,15 +1,26 @@
-"""What one service process wires together at start: engine, sessions, broker, relay, consumers."""
+"""What one service process wires together at start: engine, sessions, broker, relay, consumers.
+
+A `ServiceDefinition` says what a service is made of (its settings, context, consumers, timers,
+housekeeping); `service_runtime` builds and runs it. The `hotline` command builds the same parts
+to replay a parked event outside the running service.
+"""
 
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
+from sqlalchemy import Executable
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hotline.shared.db import SessionFactory, create_engine, create_session_factory
+from hotline.shared.db import (
+    DatabaseGate,
+    SessionFactory,
+    create_engine,
+    create_session_factory,
+)
 from hotline.shared.messaging.consumer import ConsumerSpec, IdempotentConsumer, processed_retention
 from hotline.shared.messaging.kafka import Broker
 from hotline.shared.messaging.outbox import OutboxRelay
@@ -20,6 +31,22 @@ log = logging.getLogger(__name__)
 
 # A background loop of a service's own (a timer, say): runs until the event is set.
 Runner = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+S = TypeVar("S", bound=ServiceSettings)
+
+
+@dataclass(frozen=True)
+class ServiceDefinition(Generic[S]):
+    """What a service is made of. `context` is built once from the settings: what the
+    service's routes (as `app.state.context`), consumers and timers share."""
+
+    name: str
+    tables: MessagingTables
+    settings_factory: Callable[[], S]
+    context: Callable[[S], Any] = lambda settings: None
+    consumers: Callable[[Any], Sequence[ConsumerSpec]] = lambda context: ()
+    timers: Callable[[Any, SessionFactory], Sequence[Runner]] = lambda context, sessions: ()
+    # Statements the relay runs with its own housekeeping (forgetting old webhook ids, say).
+    housekeeping: Callable[[S], Sequence[Executable]] = lambda settings: ()
 
 
 @dataclass
@@ -32,9 +59,14 @@ class ServiceRuntime:
     broker: Broker
     relay: OutboxRelay
     consumers: list[IdempotentConsumer]
+    context: Any = None
     timers: Sequence[Runner] = ()
+    database_gate: DatabaseGate = field(default_factory=DatabaseGate)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def consumer(self, name: str) -> IdempotentConsumer | None:
+        return next((c for c in self.consumers if c.spec.name == name), None)
 
     def start_background_work(self) -> None:
         self.tasks.append(asyncio.create_task(self.relay.run(self.stop), name=f"{self.name}-relay"))
@@ -58,31 +90,29 @@ class ServiceRuntime:
         await self.engine.dispose()
 
 
-@asynccontextmanager
-async def service_runtime(
-    *,
-    name: str,
-    settings: ServiceSettings,
-    tables: MessagingTables,
-    consumers: Sequence[ConsumerSpec] = (),
-    timers: Callable[[SessionFactory], Sequence[Runner]] = lambda sessions: (),
-) -> AsyncIterator[ServiceRuntime]:
-    """Build a service's runtime, run its relay and consumers, and shut it all down after."""
+def build_runtime(definition: ServiceDefinition[S], settings: S) -> ServiceRuntime:
+    """The service's parts, not yet running."""
     engine = create_engine(
-        settings.database_url.get_secret_value(), pool_size=settings.database_pool_size
+        settings.database_url.get_secret_value(),
+        pool_size=settings.database_pool_size,
+        connect_timeout=settings.database_connect_timeout_seconds,
+        pool_timeout=settings.database_pool_timeout_seconds,
     )
     sessions = create_session_factory(engine)
-    broker = Broker(settings.kafka, client_id=f"hotline-{name}")
+    broker = Broker(settings.kafka, client_id=f"hotline-{definition.name}")
+    tables = definition.tables
     relay = OutboxRelay(
-        service=name,
+        service=definition.name,
         engine=engine,
         tables=tables,
         broker=broker,
         settings=settings.outbox,
         processed_retention=processed_retention(settings.outbox.retention_hours),
+        housekeeping=definition.housekeeping(settings),
     )
-    runtime = ServiceRuntime(
-        name=name,
+    context = definition.context(settings)
+    return ServiceRuntime(
+        name=definition.name,
         settings=settings,
         tables=tables,
         engine=engine,
@@ -91,12 +121,27 @@ async def service_runtime(
         relay=relay,
         consumers=[
             IdempotentConsumer(
-                spec, sessions=sessions, tables=tables, broker=broker, settings=settings.consumer
+                spec,
+                sessions=sessions,
+                tables=tables,
+                broker=broker,
+                settings=settings.consumer,
+                service=definition.name,
             )
-            for spec in consumers
+            for spec in definition.consumers(context)
         ],
-        timers=timers(sessions),
+        context=context,
+        timers=definition.timers(context, sessions),
     )
+
+
+@asynccontextmanager
+async def service_runtime(
+    definition: ServiceDefinition[S], settings: S
+) -> AsyncIterator[ServiceRuntime]:
+    """Build a service's runtime, run its relay, consumers and timers, and shut it all down
+    after."""
+    runtime = build_runtime(definition, settings)
     runtime.start_background_work()
     try:
         yield runtime

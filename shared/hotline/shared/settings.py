@@ -5,8 +5,12 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from hotline.shared import secrets
+
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/hotline"
 DEFAULT_KAFKA_BOOTSTRAP = "127.0.0.1:9092"
+DEVELOPMENT_OPERATOR_TOKEN = "development-only-operator-token"
+secrets.published(DEVELOPMENT_OPERATOR_TOKEN)
 
 
 class KafkaSettings(BaseSettings):
@@ -41,6 +45,9 @@ class OutboxSettings(BaseSettings):
     # consumers remember processed event ids at least as long.
     retention_hours: float = Field(default=72.0, gt=0)
     broker_check_seconds: float = Field(default=5.0, gt=0)
+    # How often the relay records the consumers' low-water mark (what a broker that lost its
+    # log must be sent again); what is published after the mark is replayed anyway.
+    low_water_mark_seconds: float = Field(default=30.0, gt=0)
 
 
 class ConsumerSettings(BaseSettings):
@@ -59,19 +66,35 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="HOTLINE_", extra="ignore")
 
-    environment: Literal["development", "test", "production"] = "development"
+    # Production unless development is asked for: a deployment that forgets this variable
+    # never accepts the development secrets published in the repository.
+    environment: Literal["development", "test", "production"] = "production"
     database_url: SecretStr = SecretStr(DEFAULT_DATABASE_URL)
     database_pool_size: int = Field(default=10, ge=1)
+    # Bounded waits: a request never hangs on a database that is away.
+    database_connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    database_pool_timeout_seconds: float = Field(default=10.0, gt=0)
     host: str = "127.0.0.1"
     log_level: str = "info"
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     consumer: ConsumerSettings = Field(default_factory=ConsumerSettings)
+    # Webhook ids answered are remembered this long: past every sender's retries and far past
+    # the five-minute timestamp window that refuses older deliveries anyway.
+    webhook_retention_hours: float = Field(default=24.0, ge=0.1)
+    # JSON {"name": "token"}: who may list, replay and discard parked events over HTTP. Unset:
+    # nobody may (outside development), and the `hotline dead-letters` command still works.
+    operator_tokens: dict[str, SecretStr] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _refuse_development_defaults_in_production(self) -> "ServiceSettings":
-        if self.environment == "production" and (
+    def _refuse_development_defaults_outside_development(self) -> "ServiceSettings":
+        if not secrets.in_development(self.environment) and (
             self.database_url.get_secret_value() == DEFAULT_DATABASE_URL
         ):
-            raise ValueError("HOTLINE_DATABASE_URL must be set explicitly in production")
+            raise ValueError(
+                "HOTLINE_DATABASE_URL must be set (the default is for development only)"
+            )
+        if not self.operator_tokens and secrets.in_development(self.environment):
+            self.operator_tokens = {"operator": SecretStr(DEVELOPMENT_OPERATOR_TOKEN)}
+        secrets.check(self.environment, "HOTLINE_OPERATOR_TOKENS", self.operator_tokens.values())
         return self

@@ -5,12 +5,14 @@ from datetime import date, time
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from hotline.shared import secrets
 from hotline.shared.messaging.events import RequestType
 from hotline.shared.settings import ServiceSettings
 from hotline.shared.web.webhooks import WebhookSender
 
 DEVELOPMENT_SECRET = "whsec_ZGV2ZWxvcG1lbnQtb25seS1jYWxsYmFjay1zZWNyZXQ="
 DEVELOPMENT_AGENT_TOKEN = "development-only-agent-token"
+secrets.published(DEVELOPMENT_SECRET, DEVELOPMENT_AGENT_TOKEN)
 
 
 class CallbackOptions(BaseSettings):
@@ -31,18 +33,11 @@ class CallbackOptions(BaseSettings):
     retry_after_minutes: float = Field(default=120.0, gt=0)
     # Where the call-centre software takes survey requests (None: every survey is manual).
     survey_webhook_url: str | None = None
-    survey_webhook_secret: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+    # Signs survey requests; needed (outside development) only with a survey webhook URL.
+    survey_webhook_secret: SecretStr | None = None
     # Who may post results (the call-centre software), as intake's senders.
-    webhook_senders: dict[str, WebhookSender] = Field(
-        default_factory=lambda: {
-            "callcentre": WebhookSender(
-                secrets=[SecretStr(DEVELOPMENT_SECRET)], scopes={"callbacks"}
-            )
-        }
-    )
-    agent_tokens: dict[str, SecretStr] = Field(
-        default_factory=lambda: {"agents": SecretStr(DEVELOPMENT_AGENT_TOKEN)}
-    )
+    webhook_senders: dict[str, WebhookSender] | None = None
+    agent_tokens: dict[str, SecretStr] | None = None
     scheduler_interval_seconds: float = Field(default=30.0, gt=0)
     # A request the call centre took but never answered goes back to be asked again.
     request_timeout_minutes: float = Field(default=180.0, gt=0)
@@ -58,17 +53,41 @@ class CallbackSettings(ServiceSettings):
     callback: CallbackOptions = Field(default_factory=CallbackOptions)
 
     @model_validator(mode="after")
-    def _refuse_development_secrets_in_production(self) -> "CallbackSettings":
-        options = self.callback
-        secrets = [options.survey_webhook_secret.get_secret_value()]
-        secrets += [
-            s.get_secret_value()
-            for sender in options.webhook_senders.values()
-            for s in sender.secrets
-        ]
-        secrets += [token.get_secret_value() for token in options.agent_tokens.values()]
-        if self.environment == "production" and (
-            DEVELOPMENT_SECRET in secrets or DEVELOPMENT_AGENT_TOKEN in secrets
-        ):
-            raise ValueError("HOTLINE_CALLBACK_* secrets and tokens must be set in production")
+    def _secrets_set_outside_development(self) -> "CallbackSettings":
+        options, environment = self.callback, self.environment
+        options.webhook_senders = secrets.required(
+            environment,
+            "HOTLINE_CALLBACK_WEBHOOK_SENDERS",
+            options.webhook_senders,
+            {
+                "callcentre": WebhookSender(
+                    secrets=[SecretStr(DEVELOPMENT_SECRET)], scopes={"callbacks"}
+                )
+            },
+        )
+        options.agent_tokens = secrets.required(
+            environment,
+            "HOTLINE_CALLBACK_AGENT_TOKENS",
+            options.agent_tokens,
+            {"agents": SecretStr(DEVELOPMENT_AGENT_TOKEN)},
+        )
+        if options.survey_webhook_url is not None or secrets.in_development(environment):
+            options.survey_webhook_secret = secrets.required(
+                environment,
+                "HOTLINE_CALLBACK_SURVEY_WEBHOOK_SECRET",
+                options.survey_webhook_secret,
+                SecretStr(DEVELOPMENT_SECRET),
+            )
+        secrets.check(
+            environment,
+            "HOTLINE_CALLBACK_WEBHOOK_SENDERS",
+            [secret for sender in options.webhook_senders.values() for secret in sender.secrets],
+        )
+        secrets.check(environment, "HOTLINE_CALLBACK_AGENT_TOKENS", options.agent_tokens.values())
+        if options.survey_webhook_secret is not None:
+            secrets.check(
+                environment,
+                "HOTLINE_CALLBACK_SURVEY_WEBHOOK_SECRET",
+                [options.survey_webhook_secret],
+            )
         return self

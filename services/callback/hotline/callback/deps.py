@@ -14,7 +14,7 @@ from hotline.shared.web.webhooks import VerifiedWebhook, WebhookVerifier
 class CallbackState:
     def __init__(self, settings: CallbackSettings) -> None:
         self.context: CallbackContext = build_context(settings.callback)
-        self.verifier = WebhookVerifier(settings.callback.webhook_senders)
+        self.verifier = WebhookVerifier(settings.callback.webhook_senders or {})
 
 
 def get_state(request: Request) -> CallbackState:

@@ -4,8 +4,9 @@ from hotline.callback.api import router
 from hotline.callback.config import CallbackSettings
 from hotline.callback.consumers import consumers
 from hotline.callback.deps import CallbackState
-from hotline.callback.models import messaging
+from hotline.callback.models import messaging, webhook_deliveries
 from hotline.callback.scheduled import timers
+from hotline.shared.messaging.deliveries import forget_old_deliveries
 from hotline.shared.web.app import create_service_app
 
 app = create_service_app(
@@ -16,6 +17,9 @@ app = create_service_app(
     tables=messaging,
     routers=[router],
     consumers=consumers,
+    housekeeping=lambda settings: [
+        forget_old_deliveries(webhook_deliveries, settings.webhook_retention_hours)
+    ],
     context=CallbackState,
     timers=timers,
 )

@@ -290,10 +290,12 @@ async def send_survey_request(
     client: httpx.AsyncClient, ctx: CallbackContext, request: SurveyRequest
 ) -> tuple[int | None, str | None]:
     """Ask the call-centre software to run one survey; (HTTP status, error)."""
-    url = ctx.options.survey_webhook_url
+    url, secret = ctx.options.survey_webhook_url, ctx.options.survey_webhook_secret
     assert url is not None
-    secret = ctx.options.survey_webhook_secret.get_secret_value()
-    body, headers = signed_request(secret, request.payload, webhook_id=request.webhook_id)
+    assert secret is not None  # the settings require a secret with a URL
+    body, headers = signed_request(
+        secret.get_secret_value(), request.payload, webhook_id=request.webhook_id
+    )
     try:
         response = await client.post(url, content=body, headers=headers)
     except httpx.HTTPError as failure:

@@ -5,10 +5,12 @@ from datetime import date
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from hotline.shared import secrets
 from hotline.shared.messaging.events import RequestType
 from hotline.shared.settings import ServiceSettings
 
 DEVELOPMENT_SUPERVISOR_TOKEN = "development-only-supervisor-token"
+secrets.published(DEVELOPMENT_SUPERVISOR_TOKEN)
 
 # Working days a unit has to reply, by request type: our own product decision, to be replaced by
 # the city's rules (the bulletin names none; we found no provincial figure we could cite).
@@ -29,9 +31,8 @@ class DispatchOptions(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HOTLINE_DISPATCH_", extra="ignore")
 
     # JSON: {"supervisor-name": "token", …}; each supervisor's actions are recorded under the name.
-    supervisor_tokens: dict[str, SecretStr] = Field(
-        default_factory=lambda: {"supervisor": SecretStr(DEVELOPMENT_SUPERVISOR_TOKEN)}
-    )
+    # Unset: the development token in development, else dispatch refuses to start.
+    supervisor_tokens: dict[str, SecretStr] | None = None
     deadline_days: dict[RequestType, int] = Field(
         default_factory=lambda: dict(DEFAULT_DEADLINE_DAYS)
     )
@@ -48,8 +49,17 @@ class DispatchSettings(ServiceSettings):
     dispatch: DispatchOptions = Field(default_factory=DispatchOptions)
 
     @model_validator(mode="after")
-    def _refuse_development_token_in_production(self) -> "DispatchSettings":
-        tokens = [token.get_secret_value() for token in self.dispatch.supervisor_tokens.values()]
-        if self.environment == "production" and DEVELOPMENT_SUPERVISOR_TOKEN in tokens:
-            raise ValueError("HOTLINE_DISPATCH_SUPERVISOR_TOKENS must be set in production")
+    def _secrets_set_outside_development(self) -> "DispatchSettings":
+        options = self.dispatch
+        options.supervisor_tokens = secrets.required(
+            self.environment,
+            "HOTLINE_DISPATCH_SUPERVISOR_TOKENS",
+            options.supervisor_tokens,
+            {"supervisor": SecretStr(DEVELOPMENT_SUPERVISOR_TOKEN)},
+        )
+        secrets.check(
+            self.environment,
+            "HOTLINE_DISPATCH_SUPERVISOR_TOKENS",
+            options.supervisor_tokens.values(),
+        )
         return self

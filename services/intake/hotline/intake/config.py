@@ -3,6 +3,7 @@
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from hotline.shared import secrets
 from hotline.shared.settings import ServiceSettings
 from hotline.shared.web.webhooks import WebhookSender
 
@@ -26,6 +27,16 @@ DEFAULT_CATEGORIES = (
 )
 DEVELOPMENT_READER_TOKEN = "development-only-reader-token"
 DEVELOPMENT_CALL_CENTRE_SECRET = "whsec_ZGV2ZWxvcG1lbnQtb25seS1jYWxsLWNlbnRyZS1zZWNyZXQ="
+secrets.published(DEVELOPMENT_READER_TOKEN, DEVELOPMENT_CALL_CENTRE_SECRET)
+
+
+def development_senders() -> dict[str, WebhookSender]:
+    return {
+        "callcentre": WebhookSender(
+            secrets=[SecretStr(DEVELOPMENT_CALL_CENTRE_SECRET)],
+            scopes={"calls", "tickets", "notices"},
+        )
+    }
 
 
 class IntakeOptions(BaseSettings):
@@ -34,18 +45,10 @@ class IntakeOptions(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HOTLINE_INTAKE_", extra="ignore")
 
     # JSON: {"callcentre": {"secrets": ["whsec_…", "whsec_…"], "scopes": ["calls", "tickets"]}}
-    webhook_senders: dict[str, WebhookSender] = Field(
-        default_factory=lambda: {
-            "callcentre": WebhookSender(
-                secrets=[SecretStr(DEVELOPMENT_CALL_CENTRE_SECRET)],
-                scopes={"calls", "tickets", "notices"},
-            )
-        }
-    )
+    # Unset: the development sender in development, else intake refuses to start.
+    webhook_senders: dict[str, WebhookSender] | None = None
     # Who may read tickets back (GET /v1/tickets/{no}): the call centre's desk, say.
-    reader_tokens: dict[str, SecretStr] = Field(
-        default_factory=lambda: {"callcentre": SecretStr(DEVELOPMENT_READER_TOKEN)}
-    )
+    reader_tokens: dict[str, SecretStr] | None = None
     ticket_prefix: str = Field(default="SY", pattern=r"^[A-Z]{1,6}$")
     # GB/T 2260 prefix of the city (邵阳市 4305): location codes outside it are refused.
     city_code: str = Field(default="4305", pattern=r"^\d{2,6}$")
@@ -62,15 +65,24 @@ class IntakeSettings(ServiceSettings):
     intake: IntakeOptions = Field(default_factory=IntakeOptions)
 
     @model_validator(mode="after")
-    def _refuse_development_secret_in_production(self) -> "IntakeSettings":
-        secrets = [
-            secret.get_secret_value()
-            for sender in self.intake.webhook_senders.values()
-            for secret in sender.secrets
-        ]
-        secrets += [token.get_secret_value() for token in self.intake.reader_tokens.values()]
-        if self.environment == "production" and (
-            DEVELOPMENT_CALL_CENTRE_SECRET in secrets or DEVELOPMENT_READER_TOKEN in secrets
-        ):
-            raise ValueError("HOTLINE_INTAKE_* secrets and tokens must be set in production")
+    def _secrets_set_outside_development(self) -> "IntakeSettings":
+        options, environment = self.intake, self.environment
+        options.webhook_senders = secrets.required(
+            environment,
+            "HOTLINE_INTAKE_WEBHOOK_SENDERS",
+            options.webhook_senders,
+            development_senders(),
+        )
+        options.reader_tokens = secrets.required(
+            environment,
+            "HOTLINE_INTAKE_READER_TOKENS",
+            options.reader_tokens,
+            {"callcentre": SecretStr(DEVELOPMENT_READER_TOKEN)},
+        )
+        secrets.check(
+            environment,
+            "HOTLINE_INTAKE_WEBHOOK_SENDERS",
+            [secret for sender in options.webhook_senders.values() for secret in sender.secrets],
+        )
+        secrets.check(environment, "HOTLINE_INTAKE_READER_TOKENS", options.reader_tokens.values())
         return self

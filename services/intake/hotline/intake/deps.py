@@ -1,11 +1,12 @@
 """What intake's routes receive: the verified sender of a webhook, and intake's options."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials
+from pydantic import SecretStr
 
 from hotline.intake.config import IntakeOptions, IntakeSettings
 from hotline.shared.web.tokens import bearer, token_owner, unauthorized
@@ -16,10 +17,14 @@ from hotline.shared.web.webhooks import VerifiedWebhook, WebhookVerifier
 class IntakeContext:
     options: IntakeOptions
     verifier: WebhookVerifier
+    reader_tokens: Mapping[str, SecretStr]
 
 
 def build_context(settings: IntakeSettings) -> IntakeContext:
-    return IntakeContext(settings.intake, WebhookVerifier(settings.intake.webhook_senders))
+    options = settings.intake
+    assert options.webhook_senders is not None  # the settings fill or refuse them
+    assert options.reader_tokens is not None
+    return IntakeContext(options, WebhookVerifier(options.webhook_senders), options.reader_tokens)
 
 
 def get_context(request: Request) -> IntakeContext:
@@ -44,7 +49,7 @@ async def current_reader(
 ) -> str:
     """Whoever may read tickets back: a token from HOTLINE_INTAKE_READER_TOKENS."""
     token = credentials.credentials if credentials else None
-    if name := token_owner(token, context.options.reader_tokens):
+    if name := token_owner(token, context.reader_tokens):
         return name
     raise unauthorized("A reader token is required.")
 

@@ -4,7 +4,8 @@ from hotline.intake.api import router
 from hotline.intake.config import IntakeSettings
 from hotline.intake.consumers import consumers
 from hotline.intake.deps import build_context
-from hotline.intake.models import messaging
+from hotline.intake.models import messaging, webhook_deliveries
+from hotline.shared.messaging.deliveries import forget_old_deliveries
 from hotline.shared.web.app import create_service_app
 
 app = create_service_app(
@@ -15,5 +16,8 @@ app = create_service_app(
     tables=messaging,
     routers=[router],
     consumers=consumers,
+    housekeeping=lambda settings: [
+        forget_old_deliveries(webhook_deliveries, settings.webhook_retention_hours)
+    ],
     context=build_context,
 )

@@ -1,11 +1,16 @@
 """The idempotent consumer: each event's effects and its id commit in one transaction.
 
 Offsets are committed only after the database commit, so a crash redelivers and the recorded id
-turns the redelivery into a no-op. A handler that keeps failing is retried with backoff, then
-the event is parked on `<topic>.dlt` with the error and the consumer moves on.
+turns the redelivery into a no-op. Types the consumer has no handler for are skipped and
+counted, whether or not this version of the code knows them (a rolling upgrade adds types). A
+handler that keeps failing is retried with backoff, then the event is parked: stored in the
+consumer's own `parked_events` table (to be replayed or discarded by an operator) and copied to
+`<topic>.dlt`; the consumer moves on. A database that cannot be reached is waited for, however
+long, and never parks anything.
 """
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -15,22 +20,28 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from pydantic import ValidationError
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.shared.backoff import Backoff, sleep_unless_stopped
-from hotline.shared.db import SessionFactory, unit_of_work
-from hotline.shared.messaging.events import DEAD_LETTER_SUFFIX, AnyEvent, parse_event
+from hotline.shared.db import SessionFactory, database_unavailable, unit_of_work
+from hotline.shared.messaging.events import (
+    DEAD_LETTER_SUFFIX,
+    KNOWN_EVENT_TYPES,
+    AnyEvent,
+    parse_event,
+)
 from hotline.shared.messaging.kafka import Broker
 from hotline.shared.messaging.tables import MessagingTables
 from hotline.shared.settings import ConsumerSettings
-from hotline.shared.web.metrics import CONSUMER_HANDLER_FAILURES, EVENTS_CONSUMED
+from hotline.shared.web.metrics import CONSUMER_HANDLER_FAILURES, EVENTS_CONSUMED, PARKED_EVENTS
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncSession, Any], Awaitable[None]]
 POLL_TIMEOUT_MS = 500
+DEAD_LETTER_COPY_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -42,6 +53,33 @@ class ConsumerSpec:
     handlers: Mapping[str, Handler]
 
 
+@dataclass(frozen=True)
+class Record:
+    """What the consumer needs of a Kafka record (or of a parked one read back)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+    @classmethod
+    def of(cls, record: ConsumerRecord[bytes, bytes]) -> "Record":
+        return cls(
+            record.topic,
+            record.partition,
+            record.offset,
+            record.key,
+            record.value or b"",
+            tuple(record.headers or ()),
+        )
+
+
+class Stopped(Exception):
+    """The service is shutting down: leave the record's offset uncommitted."""
+
+
 class IdempotentConsumer:
     def __init__(
         self,
@@ -51,15 +89,19 @@ class IdempotentConsumer:
         tables: MessagingTables,
         broker: Broker,
         settings: ConsumerSettings,
+        service: str = "",
     ) -> None:
         self.spec = spec
         self.sessions = sessions
         self.tables = tables
         self.broker = broker
         self.settings = settings
+        self.service = service or spec.name
+        self._stop = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set, reconnecting with backoff while the broker is away."""
+        self._stop = stop
         backoff = self._backoff()
         while not stop.is_set():
             consumer = self.broker.new_consumer(*self.spec.topics, group_id=self.spec.name)
@@ -71,7 +113,7 @@ class IdempotentConsumer:
                         timeout_ms=POLL_TIMEOUT_MS, max_records=self.settings.batch_max_records
                     )
                     for partition, records in batches.items():
-                        await self._process_partition_batch(consumer, partition, records, stop)
+                        await self._process_partition_batch(consumer, partition, records)
             except (KafkaError, OSError) as error:
                 log.warning("consumer %s lost the broker (%r); retrying", self.spec.name, error)
                 await sleep_unless_stopped(stop, backoff.next_delay())
@@ -83,40 +125,44 @@ class IdempotentConsumer:
         consumer: AIOKafkaConsumer,
         partition: TopicPartition,
         records: list[ConsumerRecord[bytes, bytes]],
-        stop: asyncio.Event,
     ) -> None:
         """Process in order, then commit the offset after the last record done."""
         next_offset = None
         for record in records:
-            if stop.is_set():
+            if self._stop.is_set():
                 break
-            await self.process(record)
+            try:
+                await self.process(Record.of(record))
+            except Stopped:
+                break
             next_offset = record.offset + 1
         if next_offset is not None:
             await consumer.commit({partition: next_offset})
 
-    async def process(self, record: ConsumerRecord[bytes, bytes]) -> str:
+    async def process(self, record: Record) -> str:
         """Apply one record exactly once in effect; returns the outcome it was counted under."""
+        event_type = _event_type(record.value)
+        if event_type is not None and event_type not in self.spec.handlers:
+            # Not ours to handle; a type this code does not know yet is no error either.
+            outcome = "ignored" if event_type in KNOWN_EVENT_TYPES else "skipped_unknown"
+            EVENTS_CONSUMED.labels(self.spec.name, _label(event_type), outcome).inc()
+            return outcome
         try:
             event = parse_event(record.value)
         except ValidationError as error:
-            await self._park(record, f"unreadable event: {error}")
+            await self._park(record, None, f"unreadable event: {error}", attempts=0)
             EVENTS_CONSUMED.labels(self.spec.name, "unreadable", "dead_lettered").inc()
             return "dead_lettered"
-        handler = self.spec.handlers.get(event.type)
-        if handler is None:
-            outcome = "ignored"
-        else:
-            outcome = await self._apply_with_retries(handler, event, record)
+        outcome = await self._apply_with_retries(self.spec.handlers[event.type], event, record)
         EVENTS_CONSUMED.labels(self.spec.name, event.type, outcome).inc()
         return outcome
 
-    async def _apply_with_retries(
-        self, handler: Handler, event: AnyEvent, record: ConsumerRecord[bytes, bytes]
-    ) -> str:
+    async def _apply_with_retries(self, handler: Handler, event: AnyEvent, record: Record) -> str:
         backoff = self._backoff()
         attempt = 0
         while True:
+            if self._stop.is_set():
+                raise Stopped
             try:
                 return "applied" if await self._apply_once(handler, event) else "duplicate"
             except Exception as error:
@@ -124,23 +170,26 @@ class IdempotentConsumer:
                     # Not the event's fault: wait for the database, however long, and never
                     # park an event because PostgreSQL restarted.
                     log.warning("consumer %s waits for the database (%r)", self.spec.name, error)
-                    await asyncio.sleep(backoff.next_delay())
+                    await sleep_unless_stopped(self._stop, backoff.next_delay())
                     continue
                 attempt += 1
                 CONSUMER_HANDLER_FAILURES.labels(self.spec.name, event.type).inc()
                 if attempt >= self.settings.max_attempts:
                     log.error(
-                        "consumer %s parks event %s after %d attempts",
+                        "consumer %s parks event %s (%s) after %d attempts",
                         self.spec.name,
                         event.id,
+                        event.type,
                         attempt,
                         exc_info=True,
                     )
-                    await self._park(record, repr(error))
+                    await self._park(record, event, repr(error), attempts=attempt)
                     return "dead_lettered"
-                await asyncio.sleep(backoff.next_delay())
+                await sleep_unless_stopped(self._stop, backoff.next_delay())
 
-    async def _apply_once(self, handler: Handler, event: AnyEvent) -> bool:
+    async def _apply_once(
+        self, handler: Handler, event: AnyEvent, *, also: Handler | None = None
+    ) -> bool:
         processed = self.tables.processed_events
         async with unit_of_work(self.sessions) as session:
             first_time = await session.scalar(
@@ -152,10 +201,56 @@ class IdempotentConsumer:
             if first_time is None:
                 return False
             await handler(session, event)
+            if also is not None:
+                await also(session, event)
         return True
 
-    async def _park(self, record: ConsumerRecord[bytes, bytes], error: str) -> None:
-        """Put the record on its dead-letter topic; keeps trying, since its offset must wait."""
+    # --- parked events -----------------------------------------------------------------------
+
+    async def _park(
+        self, record: Record, event: AnyEvent | None, error: str, *, attempts: int
+    ) -> None:
+        """Store the record in `parked_events` (waiting for the database if it must: its offset
+        waits too), then copy it to its dead-letter topic."""
+        parked = self.tables.parked_events
+        backoff = self._backoff()
+        while True:
+            if self._stop.is_set():
+                raise Stopped
+            try:
+                async with unit_of_work(self.sessions) as session:
+                    await session.execute(
+                        pg_insert(parked)
+                        .values(
+                            consumer=self.spec.name,
+                            topic=record.topic,
+                            partition=record.partition,
+                            offset=record.offset,
+                            key=record.key.decode(errors="replace") if record.key else None,
+                            event_id=event.id if event else None,
+                            event_type=event.type if event else None,
+                            value=record.value,
+                            error=error[:4000],
+                            attempts=attempts,
+                            status="parked",
+                        )
+                        .on_conflict_do_nothing(
+                            index_elements=[parked.c.consumer, parked.c.event_id],
+                            index_where=parked.c.status == "parked",
+                        )
+                    )
+                break
+            except Exception as failure:
+                if not database_unavailable(failure):
+                    raise
+                log.warning("cannot store a parked event yet (%r); retrying", failure)
+                await sleep_unless_stopped(self._stop, backoff.next_delay())
+        await self.refresh_parked_gauge()
+        await self._copy_to_dead_letter_topic(record, error)
+
+    async def _copy_to_dead_letter_topic(self, record: Record, error: str) -> None:
+        """A copy on `<topic>.dlt` for tools that read the broker; the database row is what
+        counts, so a broker that stays away is not waited for beyond a few attempts."""
         headers = [
             *record.headers,
             ("hotline-error", error[:4000].encode()),
@@ -163,7 +258,7 @@ class IdempotentConsumer:
             ("hotline-source", f"{record.topic}/{record.partition}/{record.offset}".encode()),
         ]
         backoff = self._backoff()
-        while True:
+        for _ in range(DEAD_LETTER_COPY_ATTEMPTS):
             try:
                 producer = await self.broker.producer()
                 await producer.send_and_wait(
@@ -176,7 +271,94 @@ class IdempotentConsumer:
             except KafkaError:
                 log.warning("cannot reach the dead-letter topic yet; retrying", exc_info=True)
                 await self.broker.reset()
-                await asyncio.sleep(backoff.next_delay())
+                await sleep_unless_stopped(self._stop, backoff.next_delay())
+        log.error("the dead-letter copy of %s was not sent; parked_events holds it", record)
+
+    async def replay_parked(self, parked_id: int, *, by: str) -> str:
+        """Apply a parked event again: `replayed` (its effects and the new status commit
+        together), `duplicate` (it had been applied meanwhile), or `failed` (still parked,
+        with the new error)."""
+        row = await self._parked_row(parked_id)
+        record = Record(row.topic, row.partition, row.offset, None, row.value)
+        try:
+            event = parse_event(record.value)
+            handler = self.spec.handlers.get(event.type)
+            if handler is None:
+                raise LookupError(f"{self.spec.name} has no handler for {event.type}")
+
+            async def mark_replayed(session: AsyncSession, _event: Any) -> None:
+                await self._resolve(session, parked_id, "replayed", by, None)
+
+            applied = await self._apply_once(handler, event, also=mark_replayed)
+        except Exception as error:
+            if database_unavailable(error):
+                raise
+            async with unit_of_work(self.sessions) as session:
+                parked = self.tables.parked_events
+                await session.execute(
+                    update(parked)
+                    .where(parked.c.id == parked_id)
+                    .values(error=repr(error)[:4000], attempts=parked.c.attempts + 1)
+                )
+            return "failed"
+        if not applied:
+            async with unit_of_work(self.sessions) as session:
+                await self._resolve(session, parked_id, "replayed", by, "already applied")
+        await self.refresh_parked_gauge()
+        return "replayed" if applied else "duplicate"
+
+    async def discard_parked(self, parked_id: int, *, by: str, note: str | None) -> None:
+        """Give up on a parked event, saying who did and why."""
+        await self._parked_row(parked_id)
+        async with unit_of_work(self.sessions) as session:
+            await self._resolve(session, parked_id, "discarded", by, note)
+        await self.refresh_parked_gauge()
+
+    async def _parked_row(self, parked_id: int) -> Any:
+        parked = self.tables.parked_events
+        async with self.sessions() as session:
+            row = (
+                await session.execute(
+                    select(parked).where(
+                        parked.c.id == parked_id,
+                        parked.c.consumer == self.spec.name,
+                        parked.c.status == "parked",
+                    )
+                )
+            ).first()
+        if row is None:
+            raise LookupError(f"no parked event {parked_id} waits in {self.spec.name}")
+        return row
+
+    async def _resolve(
+        self, session: AsyncSession, parked_id: int, status: str, by: str, note: str | None
+    ) -> None:
+        parked = self.tables.parked_events
+        await session.execute(
+            update(parked)
+            .where(parked.c.id == parked_id)
+            .values(status=status, resolved_at=func.now(), resolved_by=by, note=note)
+        )
+
+    async def refresh_parked_gauge(self) -> None:
+        """`hotline_parked_events{service, consumer, topic}`: events waiting for an operator."""
+        parked = self.tables.parked_events
+        try:
+            async with self.sessions() as session:
+                rows = (
+                    await session.execute(
+                        select(parked.c.topic, func.count())
+                        .where(parked.c.consumer == self.spec.name, parked.c.status == "parked")
+                        .group_by(parked.c.topic)
+                    )
+                ).all()
+        except Exception as error:
+            if not database_unavailable(error):
+                raise
+            return
+        counts: dict[str, int] = {topic: count for topic, count in rows}
+        for topic in {*self.spec.topics, *counts}:
+            PARKED_EVENTS.labels(self.service, self.spec.name, topic).set(counts.get(topic, 0))
 
     def _backoff(self) -> Backoff:
         return Backoff(
@@ -184,11 +366,19 @@ class IdempotentConsumer:
         )
 
 
-def database_unavailable(error: BaseException) -> bool:
-    """The database could not be reached or dropped the connection: retry, don't blame the event."""
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
-        return True
-    return isinstance(error, OperationalError | InterfaceError | ConnectionError | TimeoutError)
+def _event_type(value: bytes) -> str | None:
+    """The envelope's `type`, or None when the record is not a JSON object with one."""
+    try:
+        envelope = json.loads(value)
+    except ValueError:
+        return None
+    kind = envelope.get("type") if isinstance(envelope, dict) else None
+    return kind if isinstance(kind, str) else None
+
+
+def _label(event_type: str) -> str:
+    """Known types as themselves; types this code does not know share one label (bounded)."""
+    return event_type if event_type in KNOWN_EVENT_TYPES else "unknown"
 
 
 def processed_retention(outbox_retention_hours: float) -> timedelta:

@@ -5,10 +5,24 @@ stored in the same transaction as the effects. A refused request rolls back its 
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Column, DateTime, Integer, MetaData, Table, Text, func, select, update
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Delete,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    delete,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +41,8 @@ def define_webhook_deliveries(metadata: MetaData) -> Table:
         Column("status_code", Integer, nullable=False),
         Column("response", JSONB, nullable=False),
         Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("body_sha256", Text),
+        Index("ix_webhook_deliveries_received_at", "received_at"),
     )
 
 
@@ -51,6 +67,7 @@ async def claim(
             endpoint=endpoint,
             status_code=0,
             response={},
+            body_sha256=webhook.body_sha256,
         )
         .on_conflict_do_nothing()
         .returning(deliveries.c.webhook_id)
@@ -59,7 +76,12 @@ async def claim(
         return None
     earlier = (
         await session.execute(
-            select(deliveries.c.endpoint, deliveries.c.status_code, deliveries.c.response).where(
+            select(
+                deliveries.c.endpoint,
+                deliveries.c.status_code,
+                deliveries.c.response,
+                deliveries.c.body_sha256,
+            ).where(
                 deliveries.c.sender == webhook.sender,
                 deliveries.c.webhook_id == webhook.webhook_id,
             )
@@ -70,6 +92,15 @@ async def claim(
             409,
             "webhook-id-reused",
             "This webhook-id was used for another endpoint.",
+            field="webhook-id",
+        )
+    if earlier.body_sha256 is not None and earlier.body_sha256 != webhook.body_sha256:
+        # A redelivery carries the same body; another body under the same id is another
+        # message that would otherwise be silently answered as the first.
+        raise Problem(
+            409,
+            "webhook-id-reused",
+            "This webhook-id was used for a different body; give each message its own id.",
             field="webhook-id",
         )
     return Answer(earlier.status_code, earlier.response, replayed=True)
@@ -93,3 +124,10 @@ async def answer(
         .values(status_code=status_code, response=stored.body)
     )
     return stored
+
+
+def forget_old_deliveries(deliveries: Table, retention_hours: float) -> Delete:
+    """Deliveries older than this are past any sender's retries and our timestamp window."""
+    return delete(deliveries).where(
+        deliveries.c.received_at < func.now() - timedelta(hours=retention_hours)
+    )

@@ -6,7 +6,7 @@ the Kafka key, so one ticket's events stay in order on one partition) and the en
 """
 
 from datetime import UTC, datetime
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal, get_args
 from uuid import UUID, uuid4
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
@@ -17,6 +17,13 @@ CALLBACKS_TOPIC = "hotline.callbacks"
 ALERTS_TOPIC = "hotline.alerts"
 ALL_TOPICS = (TICKETS_TOPIC, CALLS_TOPIC, CALLBACKS_TOPIC, ALERTS_TOPIC)
 DEAD_LETTER_SUFFIX = ".dlt"
+# The consumer groups that read each topic. While the broker lives, each relay records the
+# oldest event one of them has not committed past, so a broker that lost its log is sent only
+# that and what came after; tests hold every service's consumers to this table.
+CONSUMER_GROUPS: dict[str, tuple[str, ...]] = {
+    TICKETS_TOPIC: ("intake", "dispatch", "callback"),
+    CALLBACKS_TOPIC: ("callback",),
+}
 
 CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8"
 
@@ -26,14 +33,15 @@ def utc_now() -> datetime:
 
 
 class EventData(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # A newer producer may add fields during a rolling upgrade: older consumers ignore them.
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
 
 class Event(BaseModel):
     """CloudEvents 1.0 attributes plus our extensions `ticketid` and `version`."""
 
     model_config = ConfigDict(
-        frozen=True, extra="forbid", validate_by_name=True, serialize_by_alias=True
+        frozen=True, extra="ignore", validate_by_name=True, serialize_by_alias=True
     )
     topic: ClassVar[str] = TICKETS_TOPIC
 
@@ -340,6 +348,9 @@ AnyEvent = Annotated[
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
+KNOWN_EVENT_TYPES: frozenset[str] = frozenset(
+    kind.model_fields["type"].default for kind in get_args(get_args(AnyEvent)[0])
+)
 
 
 def parse_event(raw: bytes | str) -> AnyEvent:

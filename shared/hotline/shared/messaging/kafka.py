@@ -3,10 +3,10 @@
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
@@ -104,6 +104,37 @@ class Broker:
                     await admin.create_topics(missing)
         finally:
             await admin.close()
+
+    async def committed_offsets(
+        self, consumer_groups: Mapping[str, Sequence[str]]
+    ) -> dict[tuple[str, int], int]:
+        """For each partition of each topic, the lowest offset committed by the groups that read
+        it: everything below has been processed by all of them (a group that never committed on
+        a partition counts as 0)."""
+        committed: dict[str, dict[tuple[str, int], int]] = {}
+        partitions: dict[str, list[int]] = {}
+        for group in sorted({group for groups in consumer_groups.values() for group in groups}):
+            # Read as the group, with partitions assigned by hand: this joins no group.
+            reader = self.new_consumer(group_id=group, fetch_max_wait_ms=10)
+            await reader.start()
+            try:
+                await reader.topics()
+                offsets: dict[tuple[str, int], int] = {}
+                for topic, groups in consumer_groups.items():
+                    if group not in groups:
+                        continue
+                    partitions[topic] = sorted(reader.partitions_for_topic(topic) or ())
+                    for partition in partitions[topic]:
+                        offset = await reader.committed(TopicPartition(topic, partition))
+                        offsets[(topic, partition)] = offset if offset and offset > 0 else 0
+                committed[group] = offsets
+            finally:
+                await reader.stop()
+        return {
+            (topic, partition): min(committed[group][(topic, partition)] for group in groups)
+            for topic, groups in consumer_groups.items()
+            for partition in partitions.get(topic, ())
+        }
 
     def new_consumer(
         self, *topics: str, group_id: str | None, **overrides: Any

@@ -8,6 +8,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     Table,
@@ -24,6 +25,7 @@ class MessagingTables:
     outbox: Table
     processed_events: Table
     relay_state: Table
+    parked_events: Table
 
 
 def define_messaging_tables(metadata: MetaData) -> MessagingTables:
@@ -47,6 +49,8 @@ def define_messaging_tables(metadata: MetaData) -> MessagingTables:
             postgresql_where=text("published_at IS NULL"),
         ),
         Index("ix_outbox_created_at", "created_at"),
+        # Where a published event sits in the broker, compared with the consumers' offsets.
+        Index("ix_outbox_topic_partition_offset", "topic", "partition", "offset"),
     )
     processed_events = Table(
         "processed_events",
@@ -62,5 +66,38 @@ def define_messaging_tables(metadata: MetaData) -> MessagingTables:
         Column("id", SmallInteger, primary_key=True),
         Column("broker_epoch", Text, nullable=False),
         Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        # The low-water mark: the oldest event some consumer group may not have processed yet,
+        # as seen at `replay_mark_at` (what a broker that lost its log must be sent again).
+        Column("replay_from_id", BigInteger),
+        Column("replay_mark_at", DateTime(timezone=True)),
     )
-    return MessagingTables(outbox, processed_events, relay_state)
+    parked_events = Table(
+        "parked_events",
+        metadata,
+        Column("id", BigInteger, primary_key=True, autoincrement=True),
+        Column("consumer", Text, nullable=False),
+        Column("topic", Text, nullable=False),
+        Column("partition", Integer, nullable=False),
+        Column("offset", BigInteger, nullable=False),
+        Column("key", Text),
+        Column("event_id", Uuid),
+        Column("event_type", Text),
+        Column("value", LargeBinary, nullable=False),
+        Column("error", Text, nullable=False),
+        Column("attempts", Integer, nullable=False),
+        # parked, replayed, discarded
+        Column("status", Text, nullable=False),
+        Column("parked_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("resolved_at", DateTime(timezone=True)),
+        Column("resolved_by", Text),
+        Column("note", Text),
+        Index("ix_parked_events_status", "status", "parked_at"),
+        Index(
+            "uq_parked_events_waiting",
+            "consumer",
+            "event_id",
+            unique=True,
+            postgresql_where=text("status = 'parked'"),
+        ),
+    )
+    return MessagingTables(outbox, processed_events, relay_state, parked_events)

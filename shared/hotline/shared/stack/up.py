@@ -65,6 +65,8 @@ class Stack:
         database_url = self.postgres.start()
         bootstrap = self.broker.start()
         env = {
+            # The embedded stack is for development: its published secrets are accepted here.
+            "HOTLINE_ENVIRONMENT": "development",
             **os.environ,
             **EMBEDDED_KAFKA_TUNING,
             "HOTLINE_DATABASE_URL": database_url,

@@ -6,8 +6,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.shared.db import unit_of_work
+from hotline.shared.db import database_unavailable, unit_of_work
 from hotline.shared.runtime import ServiceRuntime
+from hotline.shared.web.problems import database_unavailable_problem
 
 
 def get_runtime(request: Request) -> ServiceRuntime:
@@ -20,9 +21,20 @@ Runtime = Annotated[ServiceRuntime, Depends(get_runtime)]
 
 async def get_session(runtime: Runtime) -> AsyncIterator[AsyncSession]:
     """One transaction per request, committed before the response is sent (so a 201 means
-    stored), rolled back if the route raises."""
-    async with unit_of_work(runtime.sessions) as session:
-        yield session
+    stored), rolled back if the route raises. While the database is away, a 503 at once."""
+    gate = runtime.database_gate
+    if not gate.admit():
+        raise database_unavailable_problem()
+    try:
+        async with unit_of_work(runtime.sessions) as session:
+            yield session
+    except Exception as error:
+        if database_unavailable(error):
+            gate.failed()
+            raise database_unavailable_problem() from error
+        gate.succeeded()  # the database answered; the request itself was at fault
+        raise
+    gate.succeeded()
 
 
 DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -27,6 +27,16 @@ OUTBOX_PUBLISHED = Counter(
 OUTBOX_PENDING = Gauge(
     "hotline_outbox_pending_events", "Events written but not yet published", ["service"]
 )
+OUTBOX_OLDEST_UNPUBLISHED = Gauge(
+    "hotline_outbox_oldest_unpublished_age_seconds",
+    "Age of the oldest event written but not yet published (0 when none waits)",
+    ["service"],
+)
+OUTBOX_REPLAYED_EVENTS = Counter(
+    "hotline_outbox_replayed_events_total",
+    "Events published again to a broker that lost its log",
+    ["service"],
+)
 OUTBOX_RELAY_FAILURES = Counter(
     "hotline_outbox_relay_failures_total", "Relay batches that failed to publish", ["service"]
 )
@@ -37,13 +47,20 @@ OUTBOX_REPLAYS = Counter(
 )
 EVENTS_CONSUMED = Counter(
     "hotline_events_consumed_total",
-    "Events a consumer finished with, by outcome (applied, duplicate, ignored, dead_lettered)",
+    "Events a consumer finished with, by outcome (applied, duplicate, ignored, skipped_unknown, "
+    "dead_lettered)",
     ["consumer", "type", "outcome"],
 )
 CONSUMER_HANDLER_FAILURES = Counter(
     "hotline_consumer_handler_failures_total",
     "Attempts of a handler that raised",
     ["consumer", "type"],
+)
+
+PARKED_EVENTS = Gauge(
+    "hotline_parked_events",
+    "Events a consumer could not apply, waiting for an operator to replay or discard them",
+    ["service", "consumer", "topic"],
 )
 
 router = APIRouter(tags=["operations"])

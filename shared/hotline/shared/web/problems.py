@@ -10,6 +10,8 @@ from fastapi.responses import JSONResponse
 from prometheus_client import Counter
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from hotline.shared.db import database_unavailable
+
 log = logging.getLogger(__name__)
 
 PROBLEMS = Counter(
@@ -19,6 +21,7 @@ PROBLEMS = Counter(
 )
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+DATABASE_RETRY_AFTER_SECONDS = 2
 PROBLEM_TYPE_BASE = "https://hotline.example/problems/"
 
 
@@ -49,6 +52,16 @@ class Problem(Exception):
         """A 422 for input that is well-formed but breaks a rule, each error naming its field."""
         fields = ", ".join(dict.fromkeys(error["field"] for error in errors))
         return cls(422, "validation-error", f"Invalid input: {fields}", errors=errors)
+
+
+def database_unavailable_problem() -> Problem:
+    """503 while PostgreSQL is away: nothing was stored, the client should send it again."""
+    return Problem(
+        503,
+        "database-unavailable",
+        "The database is unavailable; nothing was stored. Send the request again shortly.",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+    )
 
 
 def problem_response(
@@ -126,6 +139,9 @@ async def _on_http_exception(request: Request, error: Exception) -> JSONResponse
 
 
 async def _on_unexpected_error(request: Request, error: Exception) -> JSONResponse:
+    if database_unavailable(error):
+        log.warning("database unavailable on %s %s: %r", request.method, request.url.path, error)
+        return await _on_problem(request, database_unavailable_problem())
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem_response(request, 500, "internal-error", "The server failed to answer.")
 

@@ -11,9 +11,9 @@ from hotline.shared.web.problems import Problem
 bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <token>")
 
 
-def token_owner(token: str | None, tokens: Mapping[str, SecretStr]) -> str | None:
-    """The name the token was issued under, or None."""
-    if not token:
+def token_owner(token: str | None, tokens: Mapping[str, SecretStr] | None) -> str | None:
+    """The name the token was issued under, or None (always None when no tokens are set)."""
+    if not token or not tokens:
         return None
     for name, secret in tokens.items():
         if hmac.compare_digest(token.encode(), secret.get_secret_value().encode()):

@@ -5,6 +5,7 @@ with both, space-separated). The timestamp must be within five minutes of our cl
 with the stored answers per webhook id makes a replay either refused or harmless.
 """
 
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ class WebhookSender(BaseModel):
 class VerifiedWebhook:
     sender: str
     webhook_id: str
+    body_sha256: str | None = None
 
 
 class WebhookVerifier:
@@ -78,7 +80,9 @@ class WebhookVerifier:
                 raise Problem(
                     403, "scope-not-allowed", f"{name} may not post {scope}.", field="webhook-id"
                 )
-            return VerifiedWebhook(sender=name, webhook_id=webhook_id)
+            return VerifiedWebhook(
+                sender=name, webhook_id=webhook_id, body_sha256=hashlib.sha256(body).hexdigest()
+            )
         raise _unauthorized(
             "bad-signature", "No secret we hold signed this body.", "webhook-signature"
         )

@@ -1,0 +1,64 @@
+"""Secrets: development defaults only where development was asked for explicitly
+(`HOTLINE_ENVIRONMENT=development` or `test`: `make run` and the tests set it); everywhere else a
+secret that is missing, published in this repository, or too short stops the service at start
+with a message naming the variable. `hotline secrets` makes a fresh set.
+"""
+
+import base64
+import secrets
+from collections.abc import Iterable
+from typing import TypeVar
+
+from pydantic import SecretStr
+
+MIN_SECRET_LENGTH = 24
+DEVELOPMENT_ENVIRONMENTS = frozenset({"development", "test"})
+# The placeholder `.env.example` carries for every token: valid in form, refused as published.
+EXAMPLE_PLACEHOLDER = "replace-me-with-a-secret-from-hotline-secrets"
+EXAMPLE_WEBHOOK_PLACEHOLDER = "whsec_cmVwbGFjZS1tZS13aXRoLWhvdGxpbmUtc2VjcmV0cw=="
+
+# Every secret value this repository publishes (development defaults, example placeholders).
+PUBLISHED: set[str] = {EXAMPLE_PLACEHOLDER, EXAMPLE_WEBHOOK_PLACEHOLDER}
+
+T = TypeVar("T")
+
+
+def published(*values: str) -> None:
+    """Declare development defaults: never accepted outside development."""
+    PUBLISHED.update(values)
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def new_webhook_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def in_development(environment: str) -> bool:
+    return environment in DEVELOPMENT_ENVIRONMENTS
+
+
+def required(environment: str, variable: str, value: T | None, development_default: T) -> T:
+    """The configured value; the development default when unset in development; else stop."""
+    if value is not None:
+        return value
+    if in_development(environment):
+        return development_default
+    raise ValueError(f"{variable} must be set (make one with `hotline secrets`)")
+
+
+def check(environment: str, variable: str, values: Iterable[SecretStr | str]) -> None:
+    """Outside development, refuse published and short secrets, naming the variable."""
+    if in_development(environment):
+        return
+    for value in values:
+        secret = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if secret in PUBLISHED:
+            raise ValueError(
+                f"{variable} holds a secret published in the hotline repository; "
+                "make a new one with `hotline secrets`"
+            )
+        if len(secret) < MIN_SECRET_LENGTH:
+            raise ValueError(f"{variable}: secrets have at least {MIN_SECRET_LENGTH} characters")
