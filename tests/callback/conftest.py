@@ -1,5 +1,6 @@
 """Callback on the real servers, with a fake call-centre survey endpoint it can call."""
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ class FakeCallCentre:
     """The call-centre software's survey endpoint: checks our signature, records requests."""
 
     status: int = 202
+    delay: float = 0.0
     requests: list[dict[str, Any]] = field(default_factory=list)
 
     def app(self) -> FastAPI:
@@ -52,6 +54,7 @@ class FakeCallCentre:
         async def survey(request: Request) -> Response:
             body = await request.body()
             Webhook(SURVEY_SECRET).verify(body, dict(request.headers), json_parse=False)
+            await asyncio.sleep(self.delay)
             self.requests.append(json.loads(body) | {"webhook-id": request.headers["webhook-id"]})
             return Response(status_code=self.status)
 

@@ -1,14 +1,18 @@
 """Surveys of closed tickets on the real servers: scheduling, results, reopening, retries."""
 
-from datetime import timedelta
+import time
+from datetime import datetime, timedelta
+from datetime import time as clock
 
 import httpx
 from sqlalchemy import func, select, update
 
 from hotline.callback import service
+from hotline.callback.config import CallbackOptions
 from hotline.callback.models import SpotCheck, Survey, SurveyRequestAttempt, messaging
 from hotline.callback.scheduled import run_surveys_once
 from hotline.shared.db import create_session_factory, unit_of_work
+from hotline.shared.domain.working_days import LOCAL_TIME
 from hotline.shared.messaging.events import CallbackSpotChecked, SpotCheckedData
 from tests.callback.conftest import AGENT_TOKEN, NOW, Callback, FakeCallCentre
 
@@ -266,3 +270,54 @@ async def test_the_same_unanswered_call_reported_twice_counts_as_one_attempt(
     again = await callback.post_result(ticket_no, call)
 
     assert first.json()["attempts"] == again.json()["attempts"] == 1
+
+
+async def test_a_request_taken_at_closing_time_is_still_live_the_next_morning(
+    callback: Callback,
+) -> None:
+    ticket_no = await callback.closed_ticket()
+    survey_id = (await callback.survey(ticket_no)).survey_id
+    taken = datetime(2022, 3, 10, 19, 55, tzinfo=LOCAL_TIME)
+    async with callback.engine.begin() as connection:
+        await connection.execute(
+            update(Survey)
+            .where(Survey.survey_id == survey_id)
+            .values(state="requested", state_changed_at=taken)
+        )
+    office_hours = service.build_context(
+        CallbackOptions(
+            survey_webhook_url="http://callcentre/surveys",
+            calling_hours_start=clock(8),
+            calling_hours_end=clock(20),
+        )
+    )
+    sessions = create_session_factory(callback.engine)
+
+    states = []
+    for moment in (datetime(2022, 3, 11, 8, 10), datetime(2022, 3, 11, 11, 0)):
+        async with unit_of_work(sessions) as session:
+            claimed = await service.claim_due_surveys(
+                session, office_hours, moment.replace(tzinfo=LOCAL_TIME)
+            )
+        states.append(((await callback.survey(ticket_no)).state, len(claimed) > 0))
+
+    # 15 calling minutes: still live, not asked again; after 180: back in the queue.
+    assert states[0] == ("requested", False)
+    assert states[1][0] == "scheduled"
+
+
+async def test_survey_requests_go_out_concurrently(callback: Callback) -> None:
+    tickets = [await callback.closed_ticket() for _ in range(8)]
+    centre = FakeCallCentre(delay=0.3)
+    sessions = create_session_factory(callback.engine)
+
+    started = time.monotonic()
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=centre.app()), base_url="http://callcentre"
+    ) as client:
+        await run_surveys_once(sessions, client, callback.app.state.context.context)
+    elapsed = time.monotonic() - started
+
+    asked = {r["ticket_no"] for r in centre.requests}
+    assert asked >= set(tickets)
+    assert elapsed < 0.3 * len(tickets) / 2

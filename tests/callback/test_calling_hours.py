@@ -46,3 +46,16 @@ def test_calling_hours_are_open_only_inside_them() -> None:
     assert HOURS.is_open(at(2022, 3, 10, 8, 0))
     assert not HOURS.is_open(at(2022, 3, 10, 20, 0))
     assert not HOURS.is_open(at(2022, 2, 1, 10, 0))
+
+
+def test_calling_time_between_two_moments_leaves_the_night_out() -> None:
+    evening, next_morning = at(2022, 3, 10, 19, 55), at(2022, 3, 11, 8, 10)
+
+    assert HOURS.open_between(evening, next_morning).total_seconds() == 15 * 60
+
+
+def test_calling_time_leaves_public_holidays_out() -> None:
+    # 2022-01-31 (除夕) to 2022-02-04 are the Spring Festival's public holidays.
+    before, after = at(2022, 1, 31, 7, 0), at(2022, 2, 4, 21, 0)
+
+    assert HOURS.open_between(before, after).total_seconds() == 0

@@ -6,7 +6,8 @@ import time
 import pytest
 from pydantic import ValidationError
 
-from hotline.shared.backoff import Backoff, every, sleep_unless_stopped
+from hotline.shared.backoff import Backoff, sleep_unless_stopped
+from hotline.shared.loops import every
 from hotline.shared.settings import ServiceSettings
 
 

@@ -1,12 +1,7 @@
-"""Waiting between attempts: exponential backoff and periodic passes that a stop signal cuts
-short."""
+"""Waiting between attempts: exponential backoff, and sleeps that a stop signal cuts short."""
 
 import asyncio
 import contextlib
-import logging
-from collections.abc import Awaitable, Callable
-
-log = logging.getLogger(__name__)
 
 
 class Backoff:
@@ -30,16 +25,3 @@ async def sleep_unless_stopped(stop: asyncio.Event, seconds: float) -> None:
     """Sleep, but wake as soon as `stop` is set."""
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), seconds)
-
-
-async def every(
-    stop: asyncio.Event, seconds: float, run_once: Callable[[], Awaitable[object]], what: str
-) -> None:
-    """Run `run_once` every `seconds` until `stop` is set; a failed pass is logged and the next
-    one runs as scheduled."""
-    while not stop.is_set():
-        try:
-            await run_once()
-        except Exception:
-            log.exception("%s failed; the next runs as scheduled", what)
-        await sleep_unless_stopped(stop, seconds)

@@ -1,12 +1,10 @@
 """PostgreSQL access: one async engine per process, one schema per service, and what to do while
 the database cannot be reached."""
 
-import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
-from typing import TypeVar
 
 from asyncpg.exceptions import ConnectionDoesNotExistError
 from sqlalchemy import MetaData, text
@@ -18,8 +16,6 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-
-from hotline.shared.backoff import Backoff, sleep_unless_stopped
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +31,6 @@ NAMING_CONVENTION = {
 UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
 
 SessionFactory = async_sessionmaker[AsyncSession]
-T = TypeVar("T")
 
 
 def service_metadata(schema: str) -> MetaData:
@@ -167,25 +162,3 @@ class DatabaseGate:
         if self._down_since is not None:
             log.warning("the database is back after %.1fs", time.monotonic() - self._down_since)
             self._down_since = None
-
-
-async def until_database_answers(
-    action: Callable[[], Awaitable[T]],
-    *,
-    stop: asyncio.Event,
-    what: str,
-    backoff: Backoff | None = None,
-) -> T | None:
-    """Run `action`, retrying for as long as the database is unavailable (any other error is
-    raised); None if `stop` is set first."""
-    backoff = backoff or Backoff(0.2, 5.0)
-    while not stop.is_set():
-        try:
-            return await action()
-        except Exception as error:
-            if not database_unavailable(error):
-                raise
-            delay = backoff.next_delay()
-            log.warning("%s waits %.1fs for the database (%r)", what, delay, error)
-            await sleep_unless_stopped(stop, delay)
-    return None

@@ -34,6 +34,19 @@ class CallingHours:
                 return candidate
         raise ValueError(f"no calling slot within {MAX_DAYS_AHEAD} days of {earliest}")
 
+    def open_between(self, start: datetime, end: datetime) -> timedelta:
+        """How much calling time lies between two moments (nights and days off left out)."""
+        total = timedelta()
+        first, last = start.astimezone(LOCAL_TIME), end.astimezone(LOCAL_TIME)
+        day = first.date()
+        while day <= last.date():
+            if self._calling_day(day):
+                opens = max(first, datetime.combine(day, self.start, tzinfo=LOCAL_TIME))
+                closes = min(last, datetime.combine(day, self.end, tzinfo=LOCAL_TIME))
+                total += max(closes - opens, timedelta())
+            day += timedelta(days=1)
+        return total
+
     def is_open(self, moment: datetime) -> bool:
         return self.next_slot(moment) == moment.astimezone(LOCAL_TIME)
 

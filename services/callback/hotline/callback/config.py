@@ -39,8 +39,11 @@ class CallbackOptions(BaseSettings):
     webhook_senders: dict[str, WebhookSender] | None = None
     agent_tokens: dict[str, SecretStr] | None = None
     scheduler_interval_seconds: float = Field(default=30.0, gt=0)
-    # A request the call centre took but never answered goes back to be asked again.
+    # A request the call centre took but never answered goes back to be asked again after this
+    # much calling time.
     request_timeout_minutes: float = Field(default=180.0, gt=0)
+    # Survey requests in flight at once.
+    survey_request_concurrency: int = Field(default=8, ge=1, le=100)
 
     @model_validator(mode="after")
     def _calling_hours_open_before_they_close(self) -> "CallbackOptions":

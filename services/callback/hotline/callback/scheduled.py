@@ -9,27 +9,42 @@ import httpx
 from hotline.callback import metrics, service
 from hotline.callback.deps import CallbackState
 from hotline.callback.service import CallbackContext
-from hotline.shared.backoff import every
 from hotline.shared.db import SessionFactory, unit_of_work
+from hotline.shared.loops import every, until_database_answers
 from hotline.shared.runtime import Runner
 
 SURVEY_REQUEST_TIMEOUT_SECONDS = 10.0
 
 
 async def run_surveys_once(
-    sessions: SessionFactory, client: httpx.AsyncClient, ctx: CallbackContext
+    sessions: SessionFactory,
+    client: httpx.AsyncClient,
+    ctx: CallbackContext,
+    stop: asyncio.Event | None = None,
 ) -> int:
-    """One pass: returns how many survey requests the call centre accepted."""
+    """One pass: returns how many survey requests the call centre accepted. Claimed in one
+    short transaction, sent concurrently (bounded) with no transaction open, each attempt
+    recorded in its own (waiting for the database if it must: the request was sent)."""
+    stop = stop or asyncio.Event()
     now = datetime.now(UTC)
     async with unit_of_work(sessions) as session:
         claimed = await service.claim_due_surveys(session, ctx, now)
-    accepted = 0
-    for request in claimed:
-        status, error = await service.send_survey_request(client, ctx, request)
-        async with unit_of_work(sessions) as session:
-            accepted += await service.record_survey_request(
-                session, ctx, request, status, error, datetime.now(UTC)
-            )
+    sending = asyncio.Semaphore(ctx.options.survey_request_concurrency)
+
+    async def ask(request: service.SurveyRequest) -> bool:
+        async with sending:
+            status, error = await service.send_survey_request(client, ctx, request)
+
+        async def record() -> bool:
+            async with unit_of_work(sessions) as session:
+                return await service.record_survey_request(
+                    session, ctx, request, status, error, datetime.now(UTC)
+                )
+
+        recorded = await until_database_answers(record, stop=stop, what="a survey request")
+        return bool(recorded)
+
+    accepted = sum(await asyncio.gather(*(ask(request) for request in claimed)))
     async with unit_of_work(sessions) as session:
         due = await service.count_due(session, now)
     metrics.SURVEYS_DUE.clear()
@@ -46,7 +61,7 @@ def timers(state: CallbackState, sessions: SessionFactory) -> Sequence[Runner]:
             await every(
                 stop,
                 context.options.scheduler_interval_seconds,
-                lambda: run_surveys_once(sessions, client, context),
+                lambda: run_surveys_once(sessions, client, context, stop),
                 "the survey pass",
             )
 

@@ -255,12 +255,7 @@ async def claim_due_surveys(
     the call centre are made outside any transaction. Those with no number go to the agents."""
     if ctx.options.survey_webhook_url is None or not ctx.hours.is_open(now):
         return []
-    stale = now - timedelta(minutes=ctx.options.request_timeout_minutes)
-    await session.execute(
-        update(Survey)
-        .where(Survey.state.in_(("requesting", "requested")), Survey.state_changed_at < stale)
-        .values(state="scheduled", state_changed_at=now)
-    )
+    await _requeue_unanswered_requests(session, ctx, now)
     due = (
         await session.execute(
             select(Survey, TicketView)
@@ -284,6 +279,27 @@ async def claim_due_surveys(
         webhook_id = f"{survey.survey_id}-{(tried or 0) + 1}"
         claimed.append(SurveyRequest(survey.survey_id, webhook_id, _survey_request(survey, view)))
     return claimed
+
+
+async def _requeue_unanswered_requests(
+    session: AsyncSession, ctx: CallbackContext, now: datetime
+) -> None:
+    """A request the call centre took but never answered is asked again once it has had
+    `request_timeout_minutes` of calling time: a request taken at 19:55 is still live at 08:00."""
+    timeout = timedelta(minutes=ctx.options.request_timeout_minutes)
+    waiting = await session.scalars(
+        select(Survey)
+        .where(
+            Survey.state.in_(("requesting", "requested")),
+            Survey.state_changed_at < now - timeout,  # calling time never exceeds wall time
+        )
+        .limit(BATCH)
+        .with_for_update(skip_locked=True)
+    )
+    for survey in waiting:
+        assert survey.state_changed_at is not None
+        if ctx.hours.open_between(survey.state_changed_at, now) >= timeout:
+            survey.state, survey.state_changed_at = "scheduled", now
 
 
 async def send_survey_request(

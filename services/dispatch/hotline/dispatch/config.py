@@ -1,8 +1,9 @@
 """The dispatch service's settings: the shared `HOTLINE_*` ones and its own `HOTLINE_DISPATCH_*`."""
 
 from datetime import date
+from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hotline.shared import secrets
@@ -33,7 +34,8 @@ class DispatchOptions(BaseSettings):
     # JSON: {"supervisor-name": "token", …}; each supervisor's actions are recorded under the name.
     # Unset: the development token in development, else dispatch refuses to start.
     supervisor_tokens: dict[str, SecretStr] | None = None
-    deadline_days: dict[RequestType, int] = Field(
+    # JSON: only the types to change, e.g. {"complaint": 7}; the rest keep their defaults.
+    deadline_days: dict[RequestType, Annotated[int, Field(ge=1, le=365)]] = Field(
         default_factory=lambda: dict(DEFAULT_DEADLINE_DAYS)
     )
     # The State Council announces next year's holidays and make-up working days (调休) late in
@@ -43,6 +45,21 @@ class DispatchOptions(BaseSettings):
     reminder_hours: float = Field(default=24.0, gt=0)
     auto_accept_replies: bool = True
     scheduler_interval_seconds: float = Field(default=30.0, gt=0)
+
+    @field_validator("deadline_days", mode="before")
+    @classmethod
+    def _merge_over_the_defaults(cls, value: Any) -> Any:
+        """A partial map changes only what it names: no request type is ever left without a
+        deadline (which would fail the next ticket of that type, not the start-up)."""
+        return {**DEFAULT_DEADLINE_DAYS, **value} if isinstance(value, dict) else value
+
+    @field_validator("deadline_days", mode="after")
+    @classmethod
+    def _every_request_type_has_a_deadline(cls, value: dict[str, int]) -> dict[str, int]:
+        missing = set(DEFAULT_DEADLINE_DAYS) - set(value)
+        if missing:
+            raise ValueError(f"no deadline for {', '.join(sorted(missing))}")
+        return value
 
 
 class DispatchSettings(ServiceSettings):

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from hotline.dispatch import metrics, service
 from hotline.dispatch.service import DispatchContext
-from hotline.shared.backoff import every
 from hotline.shared.db import SessionFactory, unit_of_work
+from hotline.shared.loops import every
 from hotline.shared.runtime import Runner
 
 
