@@ -43,6 +43,29 @@ class Dispatch:
     async def forwarded(self, **overrides: Any) -> str:
         """A forwarded ticket arriving from intake; returns its number."""
         ticket_no = f"SY{uuid4().hex[:12].upper()}"
+        event = TicketCreated(
+            source="/hotline/intake",
+            subject=ticket_no,
+            ticket_id=ticket_no,
+            version=1,
+            data=self.created_data(ticket_no, **overrides),
+        )
+        async with unit_of_work(create_session_factory(self.engine)) as session:
+            await service.on_ticket_created(session, event, self.app.state.context)
+        return ticket_no
+
+    async def new_unit(self) -> str:
+        """A unit of the test's own, so its lists hold only the test's tickets."""
+        unit_id = f"T{uuid4().hex[:8].upper()}"
+        created = await self.http.post(
+            "/v1/units",
+            headers=self.as_supervisor(),
+            json={"unit_id": unit_id, "name": f"测试单位{unit_id}", "kind": "city_bureau"},
+        )
+        assert created.status_code == 201, created.text
+        return unit_id
+
+    def created_data(self, ticket_no: str, **overrides: Any) -> TicketCreatedData:
         data: dict[str, Any] = {
             "ticket_no": ticket_no,
             "source_ticket_id": f"desk-{ticket_no}",
@@ -64,22 +87,16 @@ class Dispatch:
             "accepted_at": datetime.now(UTC),
             "new_facts": False,
         } | overrides
-        event = TicketCreated(
-            source="/hotline/intake",
-            subject=ticket_no,
-            ticket_id=ticket_no,
-            version=1,
-            data=TicketCreatedData(**data),
-        )
-        async with unit_of_work(create_session_factory(self.engine)) as session:
-            await service.on_ticket_created(session, event, self.app.state.context)
-        return ticket_no
+        return TicketCreatedData(**data)
 
     async def ticket(self, ticket_no: str) -> DispatchTicket:
+        row = await self.maybe_ticket(ticket_no)
+        assert row is not None
+        return row
+
+    async def maybe_ticket(self, ticket_no: str) -> DispatchTicket | None:
         async with create_session_factory(self.engine)() as session:
-            row = await session.get(DispatchTicket, ticket_no)
-            assert row is not None
-            return row
+            return await session.get(DispatchTicket, ticket_no)
 
     async def versions(self, ticket_no: str) -> list[int]:
         async with self.engine.connect() as connection:

@@ -10,7 +10,12 @@ from hotline.dispatch import service
 from hotline.dispatch.models import DispatchTicket
 from hotline.dispatch.scheduled import run_deadlines_once
 from hotline.shared.db import create_session_factory, unit_of_work
-from hotline.shared.messaging.events import TicketReopened, TicketReopenedData
+from hotline.shared.messaging.events import (
+    TicketHandedOver,
+    TicketHandedOverData,
+    TicketReopened,
+    TicketReopenedData,
+)
 from tests.dispatch.conftest import Dispatch
 
 GAS, WATER, MARKET, DAXIANG = "U011", "U019", "U006", "U001"
@@ -527,7 +532,7 @@ def _metric(response: httpx.Response, label: str) -> float:
     return 0.0
 
 
-async def test_a_ticket_answered_at_intake_and_reopened_waits_for_a_supervisor(
+async def test_a_ticket_the_hotline_answered_is_not_kept_until_intake_hands_it_over(
     dispatch: Dispatch,
 ) -> None:
     ticket_no = await dispatch.forwarded(
@@ -535,19 +540,127 @@ async def test_a_ticket_answered_at_intake_and_reopened_waits_for_a_supervisor(
         status="closed",
         resolution="已告知诉求人社保卡补办流程及所需材料。",
     )
+    assert await dispatch.maybe_ticket(ticket_no) is None
+    created = dispatch.created_data(ticket_no, handling_mode="answered", status="closed")
+    handed_over = TicketHandedOver(
+        source="/hotline/intake",
+        subject=ticket_no,
+        ticket_id=ticket_no,
+        version=4,
+        data=TicketHandedOverData(
+            **created.model_dump(),
+            reopen_reason="回访不满意：补办材料和窗口说的不一样",
+            reopened_at=datetime.now(UTC),
+        ),
+    )
+
+    for _ in range(2):  # delivered twice
+        async with unit_of_work(create_session_factory(dispatch.engine)) as session:
+            await service.on_ticket_handed_over(session, handed_over)
+
+    queue = (await dispatch.http.get("/v1/queue", headers=dispatch.as_supervisor())).json()
+    waiting = [t for t in queue["manual"] if t["ticket_no"] == ticket_no]
+    assert len(waiting) == 1
+    assert waiting[0]["reopen_reason"] == "回访不满意：补办材料和窗口说的不一样"
+    assert (await dispatch.ticket(ticket_no)).version == 4
+
+
+async def test_a_units_default_list_is_its_open_work_nearest_deadline_first(
+    dispatch: Dispatch,
+) -> None:
+    unit = await dispatch.new_unit()
+    key = await dispatch.key_for(unit)
+    done = await dispatch.forwarded(suggested_unit=unit)
+    await dispatch.http.post(f"/v1/unit/tickets/{done}/sign", headers=key)
+    await dispatch.http.post(f"/v1/unit/tickets/{done}/reply", headers=key, json=GOOD_REPLY)
+    later, sooner = (
+        await dispatch.forwarded(suggested_unit=unit),
+        await dispatch.forwarded(suggested_unit=unit, request_type="consultation"),
+    )
+    await dispatch.http.post(f"/v1/unit/tickets/{later}/sign", headers=key)
+
+    default = (await dispatch.http.get("/v1/unit/tickets", headers=key)).json()
+    history = (await dispatch.http.get("/v1/unit/tickets?state=closed", headers=key)).json()
+    everything = (await dispatch.http.get("/v1/unit/tickets?state=all", headers=key)).json()
+
+    assert [t["ticket_no"] for t in default["items"]] == [sooner, later]
+    assert default["total"] == 2
+    assert [t["ticket_no"] for t in history["items"]] == [done]
+    assert everything["total"] == 3
+
+
+async def test_signing_a_signed_ticket_again_answers_the_same_and_announces_nothing(
+    dispatch: Dispatch,
+) -> None:
+    gas = await dispatch.key_for(GAS)
+    ticket_no = await dispatch.forwarded()
+
+    first = await dispatch.http.post(f"/v1/unit/tickets/{ticket_no}/sign", headers=gas)
+    again = await dispatch.http.post(f"/v1/unit/tickets/{ticket_no}/sign", headers=gas)
+
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.json() == first.json()
+    assert (await dispatch.events(ticket_no)).count("ticket.signed") == 1
+
+
+async def test_a_unit_sees_the_extension_it_asked_for_and_why_a_ticket_came_back(
+    dispatch: Dispatch,
+) -> None:
+    gas = await dispatch.key_for(GAS)
+    ticket_no = await dispatch.forwarded()
+    deadline = (await dispatch.ticket(ticket_no)).deadline
+    assert deadline is not None
+    asked = {
+        "reason": "需协调管网改造施工，工期较长",
+        "requested_deadline": (deadline + timedelta(days=5)).isoformat(),
+    }
+    await dispatch.http.post(f"/v1/unit/tickets/{ticket_no}/extension", headers=gas, json=asked)
+
+    seen = (await dispatch.http.get(f"/v1/unit/tickets/{ticket_no}", headers=gas)).json()
+    listed = (await dispatch.http.get("/v1/unit/tickets", headers=gas)).json()
+
+    assert [(r["kind"], r["reason"]) for r in seen["pending_requests"]] == [
+        ("extension", asked["reason"])
+    ]
+    in_list = next(t for t in listed["items"] if t["ticket_no"] == ticket_no)
+    assert in_list["pending_requests"] == seen["pending_requests"]
+
+
+async def test_a_reopened_ticket_shows_the_unit_the_citizens_comment(dispatch: Dispatch) -> None:
+    gas = await dispatch.key_for(GAS)
+    ticket_no = await dispatch.forwarded()
+    await dispatch.http.post(f"/v1/unit/tickets/{ticket_no}/sign", headers=gas)
+    closed = (
+        await dispatch.http.post(
+            f"/v1/unit/tickets/{ticket_no}/reply", headers=gas, json=GOOD_REPLY
+        )
+    ).json()
     reopened = TicketReopened(
         source="/hotline/callback",
         subject=ticket_no,
         ticket_id=ticket_no,
-        version=3,
+        version=closed["version"] + 1,
         data=TicketReopenedData(
-            ticket_no=ticket_no, reason="回访不满意", reopened_at=datetime.now(UTC)
+            ticket_no=ticket_no,
+            reason="回访不满意：没人与我沟通联系",
+            reopened_at=datetime.now(UTC),
         ),
     )
-    assert (await dispatch.ticket(ticket_no)).state == "at_intake"
-
     async with unit_of_work(create_session_factory(dispatch.engine)) as session:
         await service.on_ticket_reopened(session, reopened, dispatch.app.state.context)
 
-    queue = (await dispatch.http.get("/v1/queue", headers=dispatch.as_supervisor())).json()
-    assert ticket_no in [t["ticket_no"] for t in queue["manual"]]
+    seen = (await dispatch.http.get(f"/v1/unit/tickets/{ticket_no}", headers=gas)).json()
+
+    assert (seen["reopen_count"], seen["reopen_reason"]) == (1, "回访不满意：没人与我沟通联系")
+
+
+async def test_every_time_in_an_answer_is_written_in_local_time(dispatch: Dispatch) -> None:
+    gas = await dispatch.key_for(GAS)
+    ticket_no = await dispatch.forwarded()
+
+    signed = (await dispatch.http.post(f"/v1/unit/tickets/{ticket_no}/sign", headers=gas)).json()
+    seen = (await dispatch.http.get(f"/v1/unit/tickets/{ticket_no}", headers=gas)).json()
+
+    for moment in (signed["deadline"], seen["deadline"], seen["accepted_at"], seen["signed_at"]):
+        assert moment.endswith("+08:00"), moment
+    assert seen["deadline"] == signed["deadline"]

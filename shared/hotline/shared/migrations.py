@@ -1,10 +1,14 @@
 """Alembic, one migration history per service, each in its own schema with its own version table.
 
 A service's `migrations/env.py` calls `run_migrations`; `upgrade` applies a service's history
-from code (the CLI and the tests), on a connection they hand over or on a URL.
+from code (the CLI and the tests), on a connection they hand over or on a URL, then the
+service's data step (`<package>.seed:seed`, if it has one): reference data such as dispatch's
+unit registry, which is application data and so never part of the frozen schema history.
 """
 
 import asyncio
+import importlib
+import importlib.util
 from importlib import resources
 from pathlib import Path
 
@@ -67,6 +71,8 @@ async def upgrade(engine: AsyncEngine, package: str, revision: str = "head") -> 
     def upgrade_on(connection: Connection) -> None:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+        if revision == "head" and importlib.util.find_spec(f"{package}.seed") is not None:
+            importlib.import_module(f"{package}.seed").seed(connection)
 
     async with engine.begin() as connection:
         await connection.run_sync(upgrade_on)

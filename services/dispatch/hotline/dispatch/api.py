@@ -10,6 +10,7 @@ from hotline.dispatch.schemas import (
     CredentialIssued,
     DispatchIn,
     ExtensionIn,
+    ListedStates,
     ReplyIn,
     ReturnIn,
     ReviewIn,
@@ -18,7 +19,6 @@ from hotline.dispatch.schemas import (
     TicketForSupervisor,
     TicketForUnit,
     TicketPage,
-    TicketState,
     UnitCreate,
     UnitPublic,
     UnitUpdate,
@@ -34,6 +34,7 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
 }
 
 MAX_PAGE_SIZE = 200
+MAX_PAGE = 10_000
 
 unit_router = APIRouter(prefix="/v1/unit", tags=["unit API"], responses=PROBLEMS)
 supervisor_router = APIRouter(prefix="/v1", tags=["supervisors"], responses=PROBLEMS)
@@ -43,12 +44,18 @@ supervisor_router = APIRouter(prefix="/v1", tags=["supervisors"], responses=PROB
 async def list_my_tickets(
     unit: CurrentUnit,
     session: DbSession,
-    state: TicketState | None = None,
+    state: Annotated[
+        ListedStates,
+        Query(
+            description="`open` (default): dispatched, signed, returned for review; or one "
+            "state; or `all`"
+        ),
+    ] = "open",
     overdue: bool | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
 ) -> TicketPage:
-    """My unit's tickets, nearest deadline first."""
+    """My unit's open work, nearest deadline first (`state=closed` or `all` for history)."""
     return await service.list_unit_tickets(
         session, unit.unit_id, state=state, overdue=overdue, page=page, page_size=page_size
     )

@@ -22,6 +22,10 @@ def consumers(context: DispatchContext) -> Sequence[ConsumerSpec]:
         ConsumerSpec(
             name="dispatch",
             topics=(TICKETS_TOPIC,),
-            handlers={"ticket.created": created, "ticket.reopened": reopened},
+            handlers={
+                "ticket.created": created,
+                "ticket.reopened": reopened,
+                "ticket.handed_over": service.on_ticket_handed_over,
+            },
         ),
     )

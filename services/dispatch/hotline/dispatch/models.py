@@ -59,6 +59,18 @@ class DispatchTicket(Timestamped, Base):
     __table_args__ = (
         Index("ix_tickets_unit_state_deadline", "unit_id", "state", "deadline"),
         Index("ix_tickets_open_deadline", "deadline", postgresql_where="state <> 'closed'"),
+        # A unit's open work, nearest deadline first (its default list).
+        Index(
+            "ix_tickets_unit_open_work",
+            "unit_id",
+            "deadline",
+            "ticket_no",
+            postgresql_where="state IN ('dispatched', 'signed', 'return_requested')",
+        ),
+        # The open-ticket gauge, by unit and state.
+        Index("ix_tickets_open_by_unit", "unit_id", "state", postgresql_where="state <> 'closed'"),
+        # The supervisors' queue of tickets no rule could route.
+        Index("ix_tickets_manual_queue", "accepted_at", postgresql_where="state = 'manual'"),
     )
 
     ticket_no: Mapped[str] = mapped_column(Text, primary_key=True)
@@ -71,8 +83,8 @@ class DispatchTicket(Timestamped, Base):
     caller_number: Mapped[str | None] = mapped_column(Text)
     suggested_unit: Mapped[str | None] = mapped_column(Text)
     accepted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    # at_intake (handled by the hotline itself), manual (supervisors' queue), dispatched,
-    # signed, return_requested, replied, closed
+    # manual (supervisors' queue), dispatched, signed, return_requested, replied, closed,
+    # merged (another caller's repeat, joined to the first ticket)
     state: Mapped[str] = mapped_column(Text)
     unit_id: Mapped[str | None] = mapped_column(ForeignKey("units.unit_id"))
     dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -83,6 +95,8 @@ class DispatchTicket(Timestamped, Base):
     replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Why it came back: the survey's verdict and the citizen's comment.
+    reopen_reason: Mapped[str | None] = mapped_column(Text)
     # The hotline's last word to the unit: why a return or reply was sent back, say.
     review_note: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer)
@@ -104,6 +118,9 @@ class Reply(Base):
     """What a unit says it did (答复), and the hotline's verdict on it."""
 
     __tablename__ = "replies"
+    __table_args__ = (
+        Index("ix_replies_waiting", "created_at", postgresql_where="status = 'pending'"),
+    )
 
     reply_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     ticket_no: Mapped[str] = mapped_column(ForeignKey("tickets.ticket_no"), index=True)
@@ -122,7 +139,10 @@ class UnitRequest(Base):
     """A unit's request to return a ticket (退单) or to extend its deadline (延期)."""
 
     __tablename__ = "unit_requests"
-    __table_args__ = (Index("ix_unit_requests_pending", "ticket_no", "kind", "status"),)
+    __table_args__ = (
+        Index("ix_unit_requests_pending", "ticket_no", "kind", "status"),
+        Index("ix_unit_requests_waiting", "created_at", postgresql_where="status = 'pending'"),
+    )
 
     request_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     ticket_no: Mapped[str] = mapped_column(ForeignKey("tickets.ticket_no"))

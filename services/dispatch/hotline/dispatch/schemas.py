@@ -1,9 +1,10 @@
 """The bodies of dispatch's API: the unit registry, the unit API and the supervisors' reviews."""
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from hotline.shared.web.schemas import InputModel, LocalDatetime
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=6, max_length=2000)]
@@ -11,29 +12,37 @@ UnitKind = Literal[
     "district_government", "city_bureau", "utility", "hospital", "bank", "enterprise", "hotline"
 ]
 TicketState = Literal[
-    "at_intake", "manual", "dispatched", "signed", "return_requested", "replied", "closed"
+    "manual", "dispatched", "signed", "return_requested", "replied", "closed", "merged"
 ]
+# What a unit has to act on: new, signed, returned and awaiting review (reopened ones are
+# dispatched again).
+OPEN_WORK: tuple[TicketState, ...] = ("dispatched", "signed", "return_requested")
+ListedStates = Literal["open", "all"] | TicketState
 LocationPrefix = Annotated[str, StringConstraints(pattern=r"^\d{2,12}$")]
+Category = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+UnitId = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]{2,15}$")]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Strict(InputModel):
+    pass
 
 
 class UnitBase(Strict):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=100)]
     kind: UnitKind
-    categories: list[Annotated[str, StringConstraints(min_length=1)]] = Field(
-        default_factory=list, description='Categories it handles; "*" for all'
+    categories: list[Category] = Field(
+        default_factory=list, max_length=50, description='Categories it handles; "*" for all'
     )
     location_prefixes: list[LocationPrefix] = Field(
-        default_factory=list, description='Location-code prefixes it serves; "4305" is city-wide'
+        default_factory=list,
+        max_length=50,
+        description='Location-code prefixes it serves; "4305" is city-wide',
     )
     contact: Annotated[str, StringConstraints(max_length=200)] | None = None
 
 
 class UnitCreate(UnitBase):
-    unit_id: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]{2,15}$")]
+    unit_id: UnitId
 
 
 class UnitUpdate(Strict):
@@ -42,8 +51,8 @@ class UnitUpdate(Strict):
         | None
     ) = None
     kind: UnitKind | None = None
-    categories: list[Annotated[str, StringConstraints(min_length=1)]] | None = None
-    location_prefixes: list[LocationPrefix] | None = None
+    categories: list[Category] | None = Field(default=None, max_length=50)
+    location_prefixes: list[LocationPrefix] | None = Field(default=None, max_length=50)
     contact: Annotated[str, StringConstraints(max_length=200)] | None = None
     active: bool | None = None
 
@@ -63,6 +72,17 @@ class CredentialIssued(BaseModel):
     api_key: str
 
 
+class RequestForUnit(BaseModel):
+    """A return or extension the unit asked for, waiting for the hotline's decision."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    kind: Literal["return", "extension"]
+    reason: str
+    requested_deadline: LocalDatetime | None
+    created_at: LocalDatetime
+
+
 class TicketForUnit(BaseModel):
     """A ticket as its unit sees it, with the caller's number: the unit must contact them."""
 
@@ -76,14 +96,20 @@ class TicketForUnit(BaseModel):
     content: str
     caller_salutation: str
     caller_number: str | None
-    accepted_at: datetime
+    accepted_at: LocalDatetime
     state: TicketState
-    dispatched_at: datetime | None
-    signed_at: datetime | None
-    deadline: datetime | None
+    dispatched_at: LocalDatetime | None
+    signed_at: LocalDatetime | None
+    deadline: LocalDatetime | None
     overdue: bool
     reopen_count: int
+    reopen_reason: str | None = Field(
+        default=None, description="Why the ticket came back: the citizen's verdict and comment"
+    )
     review_note: str | None = Field(description="Why the hotline sent a return or reply back")
+    pending_requests: list[RequestForUnit] = Field(
+        default_factory=list, description="What the unit asked for that awaits the hotline"
+    )
 
 
 class TicketPage(BaseModel):
@@ -119,13 +145,13 @@ class ExtensionIn(Strict):
 class ReviewIn(Strict):
     accept: bool
     note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
-    unit_id: str | None = Field(
+    unit_id: UnitId | None = Field(
         default=None, description="Accepting a return: the unit to send the ticket to instead"
     )
 
 
 class DispatchIn(Strict):
-    unit_id: str
+    unit_id: UnitId
     note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
 
 
@@ -135,7 +161,7 @@ class StepDone(BaseModel):
     ticket_no: str
     state: TicketState
     unit_id: str | None
-    deadline: datetime | None
+    deadline: LocalDatetime | None
     version: int
     rule_codes: list[str] = Field(default_factory=list)
 
@@ -148,9 +174,9 @@ class PendingRequest(BaseModel):
     unit_id: str
     kind: Literal["return", "extension"]
     reason: str
-    current_deadline: datetime | None
-    requested_deadline: datetime | None
-    created_at: datetime
+    current_deadline: LocalDatetime | None
+    requested_deadline: LocalDatetime | None
+    created_at: LocalDatetime
 
 
 class PendingReply(BaseModel):
@@ -162,7 +188,7 @@ class PendingReply(BaseModel):
     actions: str
     result: str
     citizen_contacted: bool
-    created_at: datetime
+    created_at: LocalDatetime
 
 
 class SupervisorQueue(BaseModel):

@@ -3,13 +3,13 @@ extended, reviewed by the hotline, closed, reopened; deadlines kept in working d
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.dispatch import metrics
+from hotline.dispatch import metrics, queries
 from hotline.dispatch.config import DispatchOptions
 from hotline.dispatch.models import (
     DispatchTicket,
@@ -21,11 +21,14 @@ from hotline.dispatch.models import (
 )
 from hotline.dispatch.routing import Route, UnitRemit, choose_unit
 from hotline.dispatch.schemas import (
+    OPEN_WORK,
     DispatchIn,
     ExtensionIn,
+    ListedStates,
     PendingReply,
     PendingRequest,
     ReplyIn,
+    RequestForUnit,
     ReturnIn,
     ReviewIn,
     StepDone,
@@ -44,12 +47,14 @@ from hotline.shared.messaging.events import (
     TicketClosed,
     TicketClosedData,
     TicketCreated,
+    TicketCreatedData,
     TicketDeadlineNear,
     TicketDispatched,
     TicketDispatchedData,
     TicketExtensionRequested,
     TicketExtensionRequestedData,
     TicketExtensionReviewed,
+    TicketHandedOver,
     TicketOverdue,
     TicketReopened,
     TicketReplied,
@@ -62,11 +67,10 @@ from hotline.shared.messaging.events import (
 )
 from hotline.shared.messaging.outbox import add_events
 from hotline.shared.web.problems import Problem
+from hotline.shared.web.schemas import local_iso
 
 SOURCE = "/hotline/dispatch"
-OPEN_STATES = ("dispatched", "signed", "return_requested")
-# The unit's clock runs while the ticket is with it; not while the hotline reviews its return.
-CLOCK_STATES = ("dispatched", "signed")
+OPEN_STATES = OPEN_WORK
 SCHEDULER_BATCH = 500
 
 
@@ -83,30 +87,14 @@ async def on_ticket_created(
     session: AsyncSession, event: TicketCreated, ctx: DispatchContext
 ) -> None:
     """Take a forwarded ticket: route it to a unit, or leave it in the supervisors' queue.
-    Tickets the hotline handled at intake are kept too, so a reopened one can be dispatched."""
+    Tickets the hotline handled itself stay with intake (which hands them over if reopened)."""
     data = event.data
+    if data.handling_mode != "forward" or data.status != "open":
+        return
     if await session.get(DispatchTicket, data.ticket_no) is not None:
         return
-    dispatchable = data.handling_mode == "forward" and data.status == "open"
-    ticket = DispatchTicket(
-        ticket_no=data.ticket_no,
-        request_type=data.request_type,
-        category=data.category,
-        location_code=data.location_code,
-        address=data.address,
-        content=data.content,
-        caller_salutation=data.caller_salutation,
-        caller_number=data.caller.number if data.caller else None,
-        suggested_unit=data.suggested_unit,
-        accepted_at=data.accepted_at,
-        state="manual" if dispatchable else "at_intake",
-        version=event.version,
-        overdue=False,
-        reopen_count=0,
-    )
+    ticket = _new_ticket(data, event.version)
     session.add(ticket)
-    if not dispatchable:
-        return
     route = choose_unit(
         await _remits(session),
         category=data.category,
@@ -117,16 +105,48 @@ async def on_ticket_created(
         await _dispatch(session, ticket, route.unit_id, route.how, ctx)
 
 
+async def on_ticket_handed_over(session: AsyncSession, event: TicketHandedOver) -> None:
+    """A ticket the hotline answered itself came back unsatisfied: a supervisor dispatches it."""
+    data = event.data
+    ticket = await session.get(DispatchTicket, data.ticket_no, with_for_update=True)
+    if ticket is not None:
+        return
+    ticket = _new_ticket(data, event.version)
+    ticket.reopen_count, ticket.reopen_reason = 1, data.reopen_reason
+    session.add(ticket)
+
+
+def _new_ticket(data: TicketCreatedData, version: int) -> DispatchTicket:
+    return DispatchTicket(
+        ticket_no=data.ticket_no,
+        request_type=data.request_type,
+        category=data.category,
+        location_code=data.location_code,
+        address=data.address,
+        content=data.content,
+        caller_salutation=data.caller_salutation,
+        caller_number=data.caller.number if data.caller else None,
+        suggested_unit=data.suggested_unit,
+        accepted_at=data.accepted_at,
+        state="manual",
+        version=version,
+        overdue=False,
+        reopen_count=0,
+    )
+
+
 async def on_ticket_reopened(
     session: AsyncSession, event: TicketReopened, ctx: DispatchContext
 ) -> None:
-    """An unsatisfied citizen: the ticket goes back to the same unit, flagged as a reopening;
-    to the supervisors' queue if the hotline answered it itself or its unit is gone."""
+    """An unsatisfied citizen: the ticket goes back to the same unit, flagged as a reopening, with
+    the citizen's comment; to the supervisors' queue if its unit is gone. (A ticket dispatch never
+    held is handed over by intake.)"""
     ticket = await session.get(DispatchTicket, event.subject, with_for_update=True)
     if ticket is None or event.version <= ticket.version:
         return
     ticket.version = event.version
     ticket.reopen_count += 1
+    ticket.reopen_reason = event.data.reason
     ticket.closed_at = ticket.replied_at = None
     unit = await session.get(Unit, ticket.unit_id) if ticket.unit_id else None
     if unit is None or not unit.active:
@@ -142,43 +162,55 @@ async def list_unit_tickets(
     session: AsyncSession,
     unit_id: str,
     *,
-    state: str | None,
+    state: ListedStates,
     overdue: bool | None,
     page: int,
     page_size: int,
 ) -> TicketPage:
-    """A unit's tickets, the nearest deadline first."""
-    where = [DispatchTicket.unit_id == unit_id]
-    if state is not None:
-        where.append(DispatchTicket.state == state)
-    if overdue is not None:
-        where.append(DispatchTicket.overdue.is_(overdue))
-    total = await session.scalar(select(func.count()).select_from(DispatchTicket).where(*where))
-    rows = await session.scalars(
-        select(DispatchTicket)
-        .where(*where)
-        .order_by(DispatchTicket.deadline.asc().nulls_last(), DispatchTicket.ticket_no)
-        .offset((page - 1) * page_size)
-        .limit(page_size)
+    """A unit's tickets, the nearest deadline first: its open work unless it asks for more."""
+    total = await session.scalar(queries.unit_ticket_count(unit_id, state, overdue))
+    rows = list(
+        await session.scalars(
+            queries.unit_tickets(
+                unit_id, state, overdue, offset=(page - 1) * page_size, limit=page_size
+            )
+        )
     )
     return TicketPage(
-        items=[TicketForUnit.model_validate(row) for row in rows],
-        total=total or 0,
-        page=page,
-        page_size=page_size,
+        items=await _for_unit(session, rows), total=total or 0, page=page, page_size=page_size
     )
 
 
 async def get_unit_ticket(session: AsyncSession, unit_id: str, ticket_no: str) -> TicketForUnit:
-    """One of the unit's tickets (404 for any other)."""
-    return TicketForUnit.model_validate(
-        await _units_ticket(session, unit_id, ticket_no, lock=False)
-    )
+    """One of the unit's tickets (404 for any other), with what it asked for that waits."""
+    ticket = await _units_ticket(session, unit_id, ticket_no, lock=False)
+    return (await _for_unit(session, [ticket]))[0]
+
+
+async def _for_unit(session: AsyncSession, rows: list[DispatchTicket]) -> list[TicketForUnit]:
+    pending: dict[str, list[UnitRequest]] = {}
+    if rows:
+        for request in await session.scalars(
+            queries.pending_requests([row.ticket_no for row in rows])
+        ):
+            pending.setdefault(request.ticket_no, []).append(request)
+    return [
+        TicketForUnit.model_validate(row).model_copy(
+            update={
+                "pending_requests": [
+                    RequestForUnit.model_validate(r) for r in pending.get(row.ticket_no, [])
+                ]
+            }
+        )
+        for row in rows
+    ]
 
 
 async def sign(session: AsyncSession, unit_id: str, ticket_no: str) -> StepDone:
-    """The unit acknowledges the ticket (签收)."""
+    """The unit acknowledges the ticket (签收); signing it again changes nothing (retry-safe)."""
     ticket = await _units_ticket(session, unit_id, ticket_no)
+    if ticket.state == "signed":
+        return _step(ticket)
     _require_state(ticket, "dispatched", action="sign")
     now = _now()
     ticket.state, ticket.signed_at = "signed", now
@@ -290,7 +322,7 @@ async def request_extension(
             "extension-too-late",
             "T15: an extension must be asked before the deadline, which has passed.",
             field="requested_deadline",
-            extra={"deadline": ticket.deadline.isoformat()},
+            extra={"deadline": local_iso(ticket.deadline)},
         )
     if body.requested_deadline <= ticket.deadline:
         raise Problem(
@@ -456,21 +488,9 @@ async def get_ticket(session: AsyncSession, ticket_no: str) -> TicketForSupervis
 
 async def supervisor_queue(session: AsyncSession, limit: int) -> SupervisorQueue:
     """Tickets no rule could route, and what units asked for or sent that awaits a decision."""
-    manual = await session.scalars(
-        select(DispatchTicket)
-        .where(DispatchTicket.state == "manual")
-        .order_by(DispatchTicket.accepted_at)
-        .limit(limit)
-    )
-    requests = await session.scalars(
-        select(UnitRequest)
-        .where(UnitRequest.status == "pending")
-        .order_by(UnitRequest.created_at)
-        .limit(limit)
-    )
-    replies = await session.scalars(
-        select(Reply).where(Reply.status == "pending").order_by(Reply.created_at).limit(limit)
-    )
+    manual = await session.scalars(queries.manual_queue(limit))
+    requests = await session.scalars(queries.waiting_requests(limit))
+    replies = await session.scalars(queries.waiting_replies(limit))
     return SupervisorQueue(
         manual=[TicketForSupervisor.model_validate(row) for row in manual],
         requests=[PendingRequest.model_validate(row) for row in requests],
@@ -483,16 +503,7 @@ async def supervisor_queue(session: AsyncSession, limit: int) -> SupervisorQueue
 
 async def mark_overdue(session: AsyncSession, now: datetime) -> int:
     """Open tickets past their deadline become overdue (超期), once each."""
-    due = await session.scalars(
-        select(DispatchTicket)
-        .where(
-            DispatchTicket.state.in_(CLOCK_STATES),
-            DispatchTicket.deadline < now,
-            DispatchTicket.overdue.is_(False),
-        )
-        .limit(SCHEDULER_BATCH)
-        .with_for_update(skip_locked=True)
-    )
+    due = await session.scalars(queries.past_deadline(now, SCHEDULER_BATCH))
     count = 0
     for ticket in due:
         assert ticket.unit_id is not None
@@ -513,16 +524,7 @@ async def mark_overdue(session: AsyncSession, now: datetime) -> int:
 
 async def remind(session: AsyncSession, now: datetime, hours: float) -> int:
     """Open tickets whose deadline is near get one reminder (`ticket.deadline_near`)."""
-    near = await session.scalars(
-        select(DispatchTicket)
-        .where(
-            DispatchTicket.state.in_(CLOCK_STATES),
-            DispatchTicket.deadline.between(now, now + timedelta(hours=hours)),
-            DispatchTicket.reminded_at.is_(None),
-        )
-        .limit(SCHEDULER_BATCH)
-        .with_for_update(skip_locked=True)
-    )
+    near = await session.scalars(queries.deadline_near(now, hours, SCHEDULER_BATCH))
     count = 0
     for ticket in near:
         ticket.reminded_at = now
@@ -533,11 +535,7 @@ async def remind(session: AsyncSession, now: datetime, hours: float) -> int:
 
 async def count_open(session: AsyncSession) -> dict[tuple[str, str], int]:
     """Open tickets by unit ("-" for the manual queue) and state, for the gauge."""
-    rows = await session.execute(
-        select(func.coalesce(DispatchTicket.unit_id, "-"), DispatchTicket.state, func.count())
-        .where(DispatchTicket.state.not_in(("closed", "at_intake")))
-        .group_by(DispatchTicket.unit_id, DispatchTicket.state)
-    )
+    rows = await session.execute(queries.open_counts())
     return {(unit, state): count for unit, state, count in rows.all()}
 
 

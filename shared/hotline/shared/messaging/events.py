@@ -133,6 +133,19 @@ class TicketCreated(Event):
     data: TicketCreatedData
 
 
+class TicketHandedOverData(TicketCreatedData):
+    """A ticket the hotline answered itself, reopened by its survey: intake hands its whole
+    content to dispatch, which never held it, for a supervisor to dispatch."""
+
+    reopen_reason: str
+    reopened_at: AwareDatetime
+
+
+class TicketHandedOver(Event):
+    type: Literal["ticket.handed_over"] = "ticket.handed_over"
+    data: TicketHandedOverData
+
+
 class TicketClosedData(EventData):
     ticket_no: str
     closed_at: AwareDatetime
@@ -329,6 +342,7 @@ class BurstDetected(Event):
 AnyEvent = Annotated[
     CallRecorded
     | TicketCreated
+    | TicketHandedOver
     | TicketDispatched
     | TicketSigned
     | TicketReturnRequested

@@ -1,5 +1,7 @@
-"""Dispatch's tables (units, credentials, tickets, replies, unit requests) and the units of the
-seed bulletin's Attachment 1.
+"""Dispatch's tables (units, credentials, tickets, replies, unit requests).
+
+(The bulletin's units were once seeded here; they are now a data step after the migrations,
+`hotline.dispatch.seed`, so this history never reads application code or data files.)
 
 Revision ID: 0002
 Revises: 0001
@@ -10,8 +12,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-
-from hotline.dispatch.units import seed_rows
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -200,17 +200,6 @@ def upgrade() -> None:
         unique=False,
         schema="dispatch",
     )
-    units = sa.table(
-        "units",
-        sa.column("unit_id", sa.Text),
-        sa.column("name", sa.Text),
-        sa.column("kind", sa.Text),
-        sa.column("categories", sa.ARRAY(sa.Text)),
-        sa.column("location_prefixes", sa.ARRAY(sa.Text)),
-        sa.column("active", sa.Boolean),
-        schema="dispatch",
-    )
-    op.bulk_insert(units, seed_rows())
 
 
 def downgrade() -> None:

@@ -1,0 +1,53 @@
+"""What every request and answer body shares: input that refuses what PostgreSQL cannot store,
+and times written one way (local, with its offset).
+
+`InputModel` is the base of every request body: unknown fields are refused, and a NUL character
+(U+0000) anywhere in a string, however deeply nested, is a 422 naming the field, not a 500 from
+the database. Each field still says its own bounds (`max_length` on every string and list).
+"""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Path
+from pydantic import BaseModel, ConfigDict, PlainSerializer, field_validator
+
+from hotline.shared.domain.working_days import LOCAL_TIME
+
+NUL = "\x00"
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return NUL in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list | tuple | set):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+class InputModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _refuse_nul(cls, value: Any) -> Any:
+        if _has_nul(value):
+            raise ValueError("contains a NUL character (U+0000)")
+        return value
+
+
+def local_iso(moment: datetime) -> str:
+    return moment.astimezone(LOCAL_TIME).isoformat()
+
+
+# Every time in an answer is written in the hotline's local time with its offset (+08:00).
+LocalDatetime = Annotated[datetime, PlainSerializer(local_iso, return_type=str, when_used="json")]
+
+# Identifiers in paths: ticket numbers, unit ids, key ids. Anything else is a 422 naming them.
+IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
+TicketNo = Annotated[
+    str, Path(pattern=IDENTIFIER_PATTERN, max_length=64, description="The hotline's ticket number")
+]
+PathId = Annotated[str, Path(pattern=IDENTIFIER_PATTERN, max_length=64)]
