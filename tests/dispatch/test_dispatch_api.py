@@ -13,6 +13,8 @@ from hotline.shared.db import create_session_factory, unit_of_work
 from hotline.shared.messaging.events import (
     TicketHandedOver,
     TicketHandedOverData,
+    TicketMerged,
+    TicketMergedData,
     TicketReopened,
     TicketReopenedData,
 )
@@ -664,3 +666,49 @@ async def test_every_time_in_an_answer_is_written_in_local_time(dispatch: Dispat
     for moment in (signed["deadline"], seen["deadline"], seen["accepted_at"], seen["signed_at"]):
         assert moment.endswith("+08:00"), moment
     assert seen["deadline"] == signed["deadline"]
+
+
+async def test_a_ticket_merged_into_another_leaves_the_units_open_work(
+    dispatch: Dispatch,
+) -> None:
+    unit = await dispatch.new_unit()
+    key = await dispatch.key_for(unit)
+    ticket_no = await dispatch.forwarded(suggested_unit=unit)
+    deadline = (await dispatch.ticket(ticket_no)).deadline
+    assert deadline is not None
+    await dispatch.http.post(
+        f"/v1/unit/tickets/{ticket_no}/extension",
+        headers=key,
+        json={
+            "reason": "需协调多个部门联合处理",
+            "requested_deadline": (deadline + timedelta(days=3)).isoformat(),
+        },
+    )
+    merged = TicketMerged(
+        source="/hotline/intake",
+        subject=ticket_no,
+        ticket_id=ticket_no,
+        version=2,  # raised while dispatch had moved on: applied all the same
+        data=TicketMergedData(
+            ticket_no=ticket_no,
+            repeat_of="SY202201200000001",
+            repeat_rule="in_progress_same_caller",
+            handling_mode="not_accepted",
+            status="closed",
+            resolution="群众重复来电，无新情况新理由，原诉求（工单SY202201200000001）正在办理。",
+            merged_by="李组长",
+            note=None,
+            merged_at=datetime.now(UTC),
+        ),
+    )
+
+    async with unit_of_work(create_session_factory(dispatch.engine)) as session:
+        await service.on_ticket_merged(session, merged)
+
+    ticket = await dispatch.ticket(ticket_no)
+    listed = (await dispatch.http.get("/v1/unit/tickets", headers=key)).json()
+    queue = (await dispatch.http.get("/v1/queue", headers=dispatch.as_supervisor())).json()
+    assert ticket.state == "merged"
+    assert ticket.version >= 2
+    assert listed["total"] == 0
+    assert ticket_no not in [r["ticket_no"] for r in queue["requests"]]

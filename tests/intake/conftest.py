@@ -23,6 +23,8 @@ OLD_SECRET = "whsec_" + "b2xkLXNlY3JldC1vZi10aGUtY2FsbC1jZW50cmU="
 NEW_SECRET = "whsec_" + "bmV3LXNlY3JldC1vZi10aGUtY2FsbC1jZW50cmU="
 GAS_SECRET = "whsec_" + "Z2FzLWNvbXBhbnktc2VjcmV0LWZvci1ub3RpY2Vz"
 READER_TOKEN = "test-reader-token"
+SUPERVISOR_TOKEN = "test-intake-supervisor-token"
+SUPERVISOR = {"Authorization": f"Bearer {SUPERVISOR_TOKEN}"}
 SENDERS = {
     "callcentre": {"secrets": [OLD_SECRET, NEW_SECRET], "scopes": ["calls", "tickets"]},
     "gasco": {"secrets": [GAS_SECRET], "scopes": ["notices"]},
@@ -86,6 +88,7 @@ async def intake(engine: AsyncEngine, servers: Servers) -> AsyncIterator[IntakeC
         intake_webhook_senders=json.dumps(SENDERS),
         intake_burst_threshold="4",
         intake_reader_tokens=json.dumps({"desk": READER_TOKEN}),
+        intake_supervisor_tokens=json.dumps({"李组长": SUPERVISOR_TOKEN}),
     ) as http:
         yield IntakeClient(http, engine)
 

@@ -7,13 +7,21 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from hotline.intake.lifecycle import note_version, on_ticket_closed, on_ticket_reopened
 from hotline.intake.models import BurstAlert, CallRecord, Ticket
-from hotline.intake.service import on_ticket_closed
 from hotline.shared.db import create_session_factory
-from hotline.shared.messaging.events import TicketClosed, TicketClosedData
+from hotline.shared.messaging.events import (
+    TicketClosed,
+    TicketClosedData,
+    TicketReopened,
+    TicketReopenedData,
+    TicketSigned,
+    UnitActionData,
+)
 from tests.intake.conftest import (
     GAS_SECRET,
     OLD_SECRET,
+    SUPERVISOR,
     IntakeClient,
     call_body,
     citizen_number,
@@ -498,3 +506,168 @@ async def test_a_burst_of_similar_tickets_with_no_notice_raises_one_alert(
     assert alerted is not None
     assert alerted >= 4
     assert "alert.burst_detected" in await intake.announced(f"{area}/交通运输类")
+
+
+# --- repeat calls: only strong evidence decides; the rest is shown to the agent -------------
+
+
+STOCK = "市民反映双清区东风路128号宏达小区{}，请相关部门尽快处理。"
+
+
+async def test_two_problems_told_in_the_same_phrasing_are_two_tickets(
+    intake: IntakeClient,
+) -> None:
+    estate = {"location_code": "430502" + place()[6:], "address": "东风路128号宏达小区"}
+    sewer = ticket_body(**estate, content=STOCK.format("下水道堵塞，污水外溢"))
+    await intake.post("/v1/tickets", sewer)
+
+    light = ticket_body(
+        **estate, caller=sewer["caller"], content=STOCK.format("路灯不亮，夜里出行不便")
+    )
+    decision = (await intake.post("/v1/tickets", light)).json()
+
+    assert (decision["handling_mode"], decision["status"]) == ("forward", "open")
+    assert (decision["repeat_of"], decision["repeat_rule"]) == (None, None)
+
+
+async def test_the_same_problem_retold_is_shown_to_the_agent_not_decided(
+    intake: IntakeClient,
+) -> None:
+    first = ticket_body(content="翠园小区从昨天起停气，燃气公司没有提前通知，家里老人没法做饭")
+    original = (await intake.post("/v1/tickets", first)).json()
+
+    retold = ticket_body(
+        caller=first["caller"],
+        location_code=first["location_code"],
+        content="翠园小区停气两天了还没恢复，燃气公司电话打不通，老人孩子都吃不上热饭",
+    )
+    decision = (await intake.post("/v1/tickets", retold)).json()
+
+    assert (decision["handling_mode"], decision["repeat_of"]) == ("forward", None)
+    shown = decision["repeat_candidates"]
+    assert [c["ticket_no"] for c in shown] == [original["ticket_no"]]
+    assert shown[0]["same_caller"] is True
+    assert "停气" in shown[0]["why"]
+    read_back = (await intake.read(decision["ticket_no"])).json()
+    assert read_back["repeat_candidates"] == shown
+
+
+async def test_an_earlier_ticket_the_agent_names_is_decided_by_the_table(
+    intake: IntakeClient,
+) -> None:
+    first = ticket_body()
+    original = (await intake.post("/v1/tickets", first)).json()
+
+    neighbour = ticket_body(content="楼下邻居家也没有气了，问什么时候能恢复", location_code=place())
+    decision = (
+        await intake.post("/v1/tickets", neighbour | {"repeat_of": original["ticket_no"]})
+    ).json()
+
+    assert (decision["repeat_of"], decision["repeat_rule"]) == (
+        original["ticket_no"],
+        "in_progress_other_caller",
+    )
+    assert decision["status"] == "awaiting_closure"
+
+
+async def test_naming_an_earlier_ticket_that_does_not_exist_is_refused_naming_the_field(
+    intake: IntakeClient,
+) -> None:
+    response = await intake.post("/v1/tickets", ticket_body(repeat_of="SY202201019999999"))
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "repeat_of"
+
+
+async def test_a_supervisor_merges_a_repeat_the_matcher_only_suggested(
+    intake: IntakeClient,
+) -> None:
+    first = ticket_body(content="翠园小区从昨天起停气，燃气公司没有提前通知，家里老人没法做饭")
+    original = (await intake.post("/v1/tickets", first)).json()
+    retold = ticket_body(
+        caller=first["caller"],
+        location_code=first["location_code"],
+        content="翠园小区停气两天了还没恢复，燃气公司电话打不通，老人孩子都吃不上热饭",
+    )
+    later = (await intake.post("/v1/tickets", retold)).json()
+    body = {"repeat_of": original["ticket_no"], "note": "同一诉求人同一事项"}
+
+    unauthenticated = await intake.http.post(f"/v1/tickets/{later['ticket_no']}/merge", json=body)
+    merged = await intake.http.post(
+        f"/v1/tickets/{later['ticket_no']}/merge", json=body, headers=SUPERVISOR
+    )
+    again = await intake.http.post(
+        f"/v1/tickets/{later['ticket_no']}/merge", json=body, headers=SUPERVISOR
+    )
+
+    assert unauthenticated.status_code == 401
+    assert merged.status_code == 200, merged.text
+    assert (merged.json()["handling_mode"], merged.json()["status"]) == ("not_accepted", "closed")
+    assert merged.json()["repeat_rule"] == "in_progress_same_caller"
+    assert again.status_code == 409
+    assert await intake.announced(later["ticket_no"]) == [
+        "ticket.created",
+        "ticket.merged",
+        "ticket.closed",
+    ]
+
+
+async def test_intake_numbers_a_merge_above_what_dispatch_announced(
+    intake: IntakeClient,
+) -> None:
+    first = ticket_body()
+    original = (await intake.post("/v1/tickets", first)).json()
+    later = (
+        await intake.post("/v1/tickets", ticket_body(content="另一件事：小区门口积水很深"))
+    ).json()
+    signed = TicketSigned(
+        source="/hotline/dispatch",
+        subject=later["ticket_no"],
+        ticket_id=later["ticket_no"],
+        version=3,
+        data=UnitActionData(ticket_no=later["ticket_no"], unit_id="U011", at=datetime.now(UTC)),
+    )
+    async with create_session_factory(intake.engine)() as session, session.begin():
+        await note_version(session, signed)
+
+    merged = await intake.http.post(
+        f"/v1/tickets/{later['ticket_no']}/merge",
+        json={"repeat_of": original["ticket_no"], "new_facts": True},
+        headers=SUPERVISOR,
+    )
+
+    assert merged.json()["version"] == 4
+    assert merged.json()["status"] == "open"  # new facts: linked, still worked
+
+
+async def test_a_reopened_ticket_the_hotline_answered_is_handed_to_dispatch(
+    intake: IntakeClient,
+) -> None:
+    answered = ticket_body(
+        handling_mode="answered",
+        resolution="已告知来电人社保卡补办需携带身份证到社保大厅办理，当场可取。",
+    )
+    ticket_no = (await intake.post("/v1/tickets", answered)).json()["ticket_no"]
+    reopened = TicketReopened(
+        source="/hotline/callback",
+        subject=ticket_no,
+        ticket_id=ticket_no,
+        version=3,
+        data=TicketReopenedData(
+            ticket_no=ticket_no,
+            reason="回访不满意：窗口说还要户口本",
+            reopened_at=datetime.now(UTC),
+        ),
+    )
+
+    for _ in range(2):  # delivered twice: handed over once
+        async with create_session_factory(intake.engine)() as session, session.begin():
+            await on_ticket_reopened(session, reopened)
+
+    assert await intake.announced(ticket_no) == [
+        "ticket.created",
+        "ticket.closed",
+        "ticket.handed_over",
+    ]
+    shown = (await intake.read(ticket_no)).json()
+    assert (shown["status"], shown["version"]) == ("open", 4)

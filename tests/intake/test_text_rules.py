@@ -1,9 +1,9 @@
-"""Phone numbers, text similarity and the provincial text rules intake applies."""
+"""Phone numbers, what a text is about, and the provincial text rules intake applies."""
 
 import pytest
 
 from hotline.intake import phones
-from hotline.intake.similarity import similarity
+from hotline.shared.domain.text import text_matcher
 from hotline.shared.domain.text_quality import garbled, resolution_findings, too_simple
 
 
@@ -43,12 +43,29 @@ def test_short_landlines_still_hide_at_least_four_digits(number: str, masked: st
 
 
 def test_the_same_issue_retold_is_closer_than_an_unrelated_one() -> None:
-    gas = "大祥区翠园小区停气三天了，燃气公司没有通知"
-    retold = "翠园小区燃气停了三天，什么时候恢复供气"
-    unrelated = "双清区某路口红绿灯坏了"
+    matcher = text_matcher()
+    gas = matcher.substance("大祥区翠园小区停气三天了，燃气公司没有通知", places=["翠园小区"])
+    retold = matcher.substance("翠园小区燃气停了三天，什么时候恢复供气", places=["翠园小区"])
+    unrelated = matcher.substance("双清区某路口红绿灯坏了")
 
-    assert similarity(gas, retold) > 0.35 > similarity(gas, unrelated)
-    assert similarity(gas, gas) == 1.0
+    assert matcher.similarity(gas, retold).score > matcher.similarity(gas, unrelated).score
+    assert matcher.similarity(gas, gas).score == pytest.approx(1.0)
+    assert matcher.similarity(gas, gas).coverage == pytest.approx(1.0)
+
+
+def test_the_agents_stock_phrasing_and_the_place_are_not_the_substance() -> None:
+    matcher = text_matcher()
+    place = "双清区东风路123号宏达小区"
+    sewer = matcher.substance(
+        f"市民反映{place}下水道堵塞，污水外溢，请相关部门尽快处理。", places=[place]
+    )
+    light = matcher.substance(
+        f"市民反映{place}路灯不亮，晚上出行不便，请相关部门尽快处理。", places=[place]
+    )
+
+    assert set(sewer) >= {"下水道", "堵塞"}
+    assert not set(sewer) & {"市民", "反映", "相关部门", "尽快", "处理", "东风路", "宏达"}
+    assert matcher.similarity(sewer, light).score == 0.0
 
 
 @pytest.mark.parametrize("text", ["锟斤拷锟斤拷", "已处理\ufffd", "好的！！！！", "ok\x07"])

@@ -9,6 +9,8 @@ from hotline.callback import service
 from hotline.callback.deps import Agent, Context, ResultWebhook
 from hotline.callback.schemas import SurveyOutcome, SurveyResultIn, WorkItem
 from hotline.shared.web.deps import DbSession
+from hotline.shared.web.schemas import TicketNo
+from hotline.shared.web.webhooks import signed_body_openapi
 
 router = APIRouter(prefix="/v1", tags=["callback"])
 
@@ -19,16 +21,22 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post("/callbacks/{ticket_no}/result", response_model=SurveyOutcome, responses=PROBLEMS)
+@router.post(
+    "/callbacks/{ticket_no}/result",
+    response_model=SurveyOutcome,
+    responses=PROBLEMS,
+    openapi_extra=signed_body_openapi(SurveyResultIn),
+)
 async def post_result(
-    ticket_no: str,
-    result: SurveyResultIn,
-    webhook: ResultWebhook,
+    ticket_no: TicketNo,
+    result: ResultWebhook,
     session: DbSession,
     context: Context,
 ) -> JSONResponse:
     """A survey's result (signed like intake's webhooks); a redelivery changes nothing."""
-    answer = await service.record_result(session, ticket_no, result, webhook=webhook, ctx=context)
+    answer = await service.record_result(
+        session, ticket_no, result.body, webhook=result.webhook, ctx=context
+    )
     headers = {"webhook-replayed": "true"} if answer.replayed else None
     return JSONResponse(answer.body, status_code=answer.status_code, headers=headers)
 

@@ -6,9 +6,10 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials
 
 from hotline.callback.config import CallbackSettings
+from hotline.callback.schemas import SurveyResultIn
 from hotline.callback.service import CallbackContext, build_context
 from hotline.shared.web.tokens import bearer, token_owner, unauthorized
-from hotline.shared.web.webhooks import VerifiedWebhook, WebhookVerifier
+from hotline.shared.web.webhooks import SignedBody, WebhookVerifier, signed_body
 
 
 class CallbackState:
@@ -32,12 +33,14 @@ def get_context(state: State) -> CallbackContext:
 Context = Annotated[CallbackContext, Depends(get_context)]
 
 
-async def verified_result(request: Request, state: State) -> VerifiedWebhook:
-    """The call-centre software signed this result (checked before the body is read)."""
-    return state.verifier.verify(await request.body(), request.headers, "callbacks")
+def _verifier(request: Request) -> WebhookVerifier:
+    return get_state(request).verifier
 
 
-ResultWebhook = Annotated[VerifiedWebhook, Depends(verified_result)]
+# The call-centre software signed this result (checked before the body is even parsed).
+ResultWebhook = Annotated[
+    SignedBody[SurveyResultIn], Depends(signed_body(SurveyResultIn, "callbacks", _verifier))
+]
 
 
 async def current_agent(

@@ -1,21 +1,19 @@
 """The bodies of callback's API: survey results from the call centre, the agents' worklist."""
 
-from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from hotline.shared.messaging.events import Satisfaction
+from hotline.shared.web.schemas import InputModel, LocalDatetime
 
 Method = Literal["automatic", "manual"]
 
 
-class SurveyResultIn(BaseModel):
+class SurveyResultIn(InputModel):
     """What a survey found: the citizen's verdict, or that they could not be reached."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    survey_id: str | None = Field(
+    survey_id: Annotated[str, StringConstraints(min_length=1, max_length=80)] | None = Field(
         default=None, description="The survey asked for; checked against the one open"
     )
     outcome: Literal["answered", "unreachable"]
@@ -32,7 +30,7 @@ class SurveyOutcome(BaseModel):
     ticket_no: str
     state: Literal["scheduled", "requesting", "requested", "completed", "unreachable"]
     attempts: int
-    due_at: datetime | None
+    due_at: LocalDatetime | None
     contradicted: bool
     reopened: bool
 
@@ -42,7 +40,7 @@ class WorkItem(BaseModel):
 
     survey_id: str
     ticket_no: str
-    due_at: datetime
+    due_at: LocalDatetime
     attempts: int
     caller_salutation: str | None
     caller_number: str | None

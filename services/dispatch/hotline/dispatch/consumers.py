@@ -26,6 +26,7 @@ def consumers(context: DispatchContext) -> Sequence[ConsumerSpec]:
                 "ticket.created": created,
                 "ticket.reopened": reopened,
                 "ticket.handed_over": service.on_ticket_handed_over,
+                "ticket.merged": service.on_ticket_merged,
             },
         ),
     )

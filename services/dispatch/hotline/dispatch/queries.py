@@ -79,7 +79,7 @@ def open_counts() -> Select[str, str, int]:
     """Open tickets by unit ("-" for the manual queue) and state, for the gauge."""
     return (
         select(func.coalesce(DispatchTicket.unit_id, "-"), DispatchTicket.state, func.count())
-        .where(DispatchTicket.state != "closed")
+        .where(DispatchTicket.state != "closed", DispatchTicket.state != "merged")
         .group_by(DispatchTicket.unit_id, DispatchTicket.state)
     )
 

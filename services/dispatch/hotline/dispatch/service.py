@@ -55,6 +55,7 @@ from hotline.shared.messaging.events import (
     TicketExtensionRequestedData,
     TicketExtensionReviewed,
     TicketHandedOver,
+    TicketMerged,
     TicketOverdue,
     TicketReopened,
     TicketReplied,
@@ -114,6 +115,21 @@ async def on_ticket_handed_over(session: AsyncSession, event: TicketHandedOver) 
     ticket = _new_ticket(data, event.version)
     ticket.reopen_count, ticket.reopen_reason = 1, data.reopen_reason
     session.add(ticket)
+
+
+async def on_ticket_merged(session: AsyncSession, event: TicketMerged) -> None:
+    """A person found the ticket to repeat an earlier one (并单): unless the table leaves it open
+    (new facts), the unit stops working it. Applied whatever its version (see the events'
+    numbering rule); dispatch numbers above it from now on."""
+    ticket = await session.get(DispatchTicket, event.subject, with_for_update=True)
+    if ticket is None:
+        return
+    ticket.version = max(ticket.version, event.version)
+    if event.data.status == "open" or ticket.state in ("closed", "merged"):
+        return
+    await _cancel_pending_requests(session, ticket.ticket_no, _now())
+    ticket.state, ticket.review_note = "merged", f"已并入工单{event.data.repeat_of}"
+    ticket.closed_at = _now()
 
 
 def _new_ticket(data: TicketCreatedData, version: int) -> DispatchTicket:

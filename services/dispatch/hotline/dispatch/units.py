@@ -55,7 +55,7 @@ async def update_unit(session: AsyncSession, unit_id: str, body: UnitUpdate) -> 
         holding = await session.scalar(
             select(func.count()).where(
                 DispatchTicket.unit_id == unit_id,
-                DispatchTicket.state.not_in(["closed", "manual", "at_intake"]),
+                DispatchTicket.state.not_in(["closed", "manual", "merged"]),
             )
         )
         if holding:

@@ -6,10 +6,18 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from hotline.intake import service
-from hotline.intake.deps import CallsWebhook, Context, NoticesWebhook, Reader, TicketsWebhook
+from hotline.intake.deps import (
+    CallWebhook,
+    Context,
+    NoticeWebhook,
+    Reader,
+    Supervisor,
+    TicketWebhook,
+)
 from hotline.intake.schemas import (
     CallAccepted,
     CallRecordIn,
+    MergeIn,
     NoticeAccepted,
     NoticeIn,
     TicketAccepted,
@@ -18,6 +26,8 @@ from hotline.intake.schemas import (
 )
 from hotline.shared.messaging.deliveries import Answer
 from hotline.shared.web.deps import DbSession
+from hotline.shared.web.schemas import TicketNo
+from hotline.shared.web.webhooks import signed_body_openapi
 
 router = APIRouter(prefix="/v1", tags=["intake"])
 
@@ -29,29 +39,47 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post("/calls", status_code=201, response_model=CallAccepted, responses=PROBLEMS)
-async def post_call(call: CallRecordIn, webhook: CallsWebhook, session: DbSession) -> JSONResponse:
+@router.post(
+    "/calls",
+    status_code=201,
+    response_model=CallAccepted,
+    responses=PROBLEMS,
+    openapi_extra=signed_body_openapi(CallRecordIn),
+)
+async def post_call(call: CallWebhook, session: DbSession) -> JSONResponse:
     """Record a call (话单) when it ends. A redelivery (same webhook-id) gets the first answer."""
-    return _respond(await service.record_call(session, call, webhook=webhook))
+    return _respond(await service.record_call(session, call.body, webhook=call.webhook))
 
 
-@router.post("/tickets", status_code=201, response_model=TicketAccepted, responses=PROBLEMS)
-async def post_ticket(
-    ticket: TicketIn, webhook: TicketsWebhook, session: DbSession, context: Context
-) -> JSONResponse:
+@router.post(
+    "/tickets",
+    status_code=201,
+    response_model=TicketAccepted,
+    responses=PROBLEMS,
+    openapi_extra=signed_body_openapi(TicketIn),
+)
+async def post_ticket(ticket: TicketWebhook, session: DbSession, context: Context) -> JSONResponse:
     """Accept a ticket (工单): returns its number and the decision the agent tells the caller."""
     return _respond(
-        await service.accept_ticket(session, ticket, webhook=webhook, options=context.options)
+        await service.accept_ticket(
+            session, ticket.body, webhook=ticket.webhook, options=context.options
+        )
     )
 
 
-@router.post("/notices", status_code=201, response_model=NoticeAccepted, responses=PROBLEMS)
-async def post_notice(
-    notice: NoticeIn, webhook: NoticesWebhook, session: DbSession, context: Context
-) -> JSONResponse:
+@router.post(
+    "/notices",
+    status_code=201,
+    response_model=NoticeAccepted,
+    responses=PROBLEMS,
+    openapi_extra=signed_body_openapi(NoticeIn),
+)
+async def post_notice(notice: NoticeWebhook, session: DbSession, context: Context) -> JSONResponse:
     """Announce a planned outage: matching calls are answered with its text."""
     return _respond(
-        await service.post_notice(session, notice, webhook=webhook, options=context.options)
+        await service.post_notice(
+            session, notice.body, webhook=notice.webhook, options=context.options
+        )
     )
 
 
@@ -59,9 +87,26 @@ async def post_notice(
     "/tickets/{ticket_no}",
     responses={401: {"description": "No reader token"}, 404: {"description": "No such ticket"}},
 )
-async def get_ticket(ticket_no: str, reader: Reader, session: DbSession) -> TicketPublic:
+async def get_ticket(ticket_no: TicketNo, reader: Reader, session: DbSession) -> TicketPublic:
     """A ticket's current state (the caller's number masked)."""
     return await service.get_ticket(session, ticket_no)
+
+
+@router.post(
+    "/tickets/{ticket_no}/merge",
+    responses={
+        401: {"description": "No supervisor token"},
+        404: {"description": "No such ticket"},
+        409: {"description": "The ticket is closed or already joined to another"},
+        422: {"description": "The earlier ticket does not exist or is itself a repeat"},
+    },
+)
+async def merge_ticket(
+    ticket_no: TicketNo, body: MergeIn, supervisor: Supervisor, session: DbSession
+) -> TicketPublic:
+    """Merge (并单) a ticket into the earlier one it repeats: Attachment 5 decides, as if the
+    agent had named it (not accepted, or waiting to close with the first, or linked)."""
+    return await service.merge_ticket(session, ticket_no, body, supervisor)
 
 
 def _respond(answer: Answer) -> JSONResponse:

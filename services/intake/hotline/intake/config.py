@@ -26,8 +26,11 @@ DEFAULT_CATEGORIES = (
     "其他类",
 )
 DEVELOPMENT_READER_TOKEN = "development-only-reader-token"
+DEVELOPMENT_SUPERVISOR_TOKEN = "development-only-intake-supervisor-token"
 DEVELOPMENT_CALL_CENTRE_SECRET = "whsec_ZGV2ZWxvcG1lbnQtb25seS1jYWxsLWNlbnRyZS1zZWNyZXQ="
-secrets.published(DEVELOPMENT_READER_TOKEN, DEVELOPMENT_CALL_CENTRE_SECRET)
+secrets.published(
+    DEVELOPMENT_READER_TOKEN, DEVELOPMENT_CALL_CENTRE_SECRET, DEVELOPMENT_SUPERVISOR_TOKEN
+)
 
 
 def development_senders() -> dict[str, WebhookSender]:
@@ -54,8 +57,12 @@ class IntakeOptions(BaseSettings):
     city_code: str = Field(default="4305", pattern=r"^\d{2,6}$")
     categories: tuple[str, ...] = DEFAULT_CATEGORIES
     repeat_window_days: int = Field(default=30, ge=1)
-    repeat_same_caller_similarity: float = Field(default=0.3, ge=0, le=1)
-    repeat_same_place_similarity: float = Field(default=0.45, ge=0, le=1)
+    # Attachment 5 is applied without a person only when each text names (nearly) every weighty
+    # word of the other; below, earlier tickets scoring at least `suggest` are shown to the agent.
+    repeat_auto_coverage: float = Field(default=0.9, ge=0.5, le=1)
+    repeat_suggest_score: float = Field(default=0.25, ge=0, le=1)
+    # Who may merge (并单) a ticket into an earlier one: hotline supervisors.
+    supervisor_tokens: dict[str, SecretStr] | None = None
     burst_window_minutes: int = Field(default=60, ge=5)
     burst_threshold: int = Field(default=8, ge=2)
     burst_similarity: float = Field(default=0.3, ge=0, le=1)
@@ -84,5 +91,14 @@ class IntakeSettings(ServiceSettings):
             "HOTLINE_INTAKE_WEBHOOK_SENDERS",
             [secret for sender in options.webhook_senders.values() for secret in sender.secrets],
         )
+        options.supervisor_tokens = secrets.required(
+            environment,
+            "HOTLINE_INTAKE_SUPERVISOR_TOKENS",
+            options.supervisor_tokens,
+            {"supervisor": SecretStr(DEVELOPMENT_SUPERVISOR_TOKEN)},
+        )
         secrets.check(environment, "HOTLINE_INTAKE_READER_TOKENS", options.reader_tokens.values())
+        secrets.check(
+            environment, "HOTLINE_INTAKE_SUPERVISOR_TOKENS", options.supervisor_tokens.values()
+        )
         return self

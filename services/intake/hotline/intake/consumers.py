@@ -1,19 +1,34 @@
-"""Intake's event handlers: tickets kept current, bursts of one issue watched for."""
+"""Intake's event handlers: tickets kept current (state, version, tickets waiting on them, the
+hand-over of reopened ones), bursts of one issue watched for."""
 
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.intake import service
+from hotline.intake import bursts, lifecycle
 from hotline.intake.deps import IntakeContext
 from hotline.shared.messaging.consumer import ConsumerSpec
 from hotline.shared.messaging.events import TICKETS_TOPIC
 
+# Steps of the services that hold a ticket after intake: intake only keeps its version.
+STEPS_OF_OTHERS = (
+    "ticket.dispatched",
+    "ticket.signed",
+    "ticket.replied",
+    "ticket.return_requested",
+    "ticket.return_reviewed",
+    "ticket.extension_requested",
+    "ticket.extension_reviewed",
+    "ticket.reply_reviewed",
+    "ticket.deadline_near",
+    "ticket.overdue",
+)
+
 
 def consumers(context: IntakeContext) -> Sequence[ConsumerSpec]:
     async def detect_burst(session: AsyncSession, event: Any) -> None:
-        await service.detect_burst(session, event, context.options)
+        await bursts.detect_burst(session, event, context.options)
 
     return (
         ConsumerSpec(
@@ -21,8 +36,9 @@ def consumers(context: IntakeContext) -> Sequence[ConsumerSpec]:
             topics=(TICKETS_TOPIC,),
             handlers={
                 "ticket.created": detect_burst,
-                "ticket.closed": service.on_ticket_closed,
-                "ticket.reopened": service.on_ticket_reopened,
+                "ticket.closed": lifecycle.on_ticket_closed,
+                "ticket.reopened": lifecycle.on_ticket_reopened,
+                **dict.fromkeys(STEPS_OF_OTHERS, lifecycle.note_version),
             },
         ),
     )

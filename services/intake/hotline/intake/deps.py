@@ -1,6 +1,6 @@
 """What intake's routes receive: the verified sender of a webhook, and intake's options."""
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -9,8 +9,10 @@ from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import SecretStr
 
 from hotline.intake.config import IntakeOptions, IntakeSettings
+from hotline.intake.schemas import CallRecordIn, NoticeIn, TicketIn
+from hotline.shared.domain.text import text_matcher
 from hotline.shared.web.tokens import bearer, token_owner, unauthorized
-from hotline.shared.web.webhooks import VerifiedWebhook, WebhookVerifier
+from hotline.shared.web.webhooks import SignedBody, WebhookVerifier, signed_body
 
 
 @dataclass(frozen=True)
@@ -18,13 +20,21 @@ class IntakeContext:
     options: IntakeOptions
     verifier: WebhookVerifier
     reader_tokens: Mapping[str, SecretStr]
+    supervisor_tokens: Mapping[str, SecretStr]
 
 
 def build_context(settings: IntakeSettings) -> IntakeContext:
     options = settings.intake
     assert options.webhook_senders is not None  # the settings fill or refuse them
     assert options.reader_tokens is not None
-    return IntakeContext(options, WebhookVerifier(options.webhook_senders), options.reader_tokens)
+    assert options.supervisor_tokens is not None
+    text_matcher().warm_up()
+    return IntakeContext(
+        options,
+        WebhookVerifier(options.webhook_senders),
+        options.reader_tokens,
+        options.supervisor_tokens,
+    )
 
 
 def get_context(request: Request) -> IntakeContext:
@@ -35,13 +45,8 @@ def get_context(request: Request) -> IntakeContext:
 Context = Annotated[IntakeContext, Depends(get_context)]
 
 
-def verified_sender(scope: str) -> Callable[[Request, IntakeContext], Awaitable[VerifiedWebhook]]:
-    """A dependency that authenticates the webhook before its body is even validated."""
-
-    async def verify(request: Request, context: Context) -> VerifiedWebhook:
-        return context.verifier.verify(await request.body(), request.headers, scope)
-
-    return verify
+def _verifier(request: Request) -> WebhookVerifier:
+    return get_context(request).verifier
 
 
 async def current_reader(
@@ -54,7 +59,25 @@ async def current_reader(
     raise unauthorized("A reader token is required.")
 
 
+async def current_supervisor(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)], context: Context
+) -> str:
+    """A hotline supervisor: a token from HOTLINE_INTAKE_SUPERVISOR_TOKENS."""
+    token = credentials.credentials if credentials else None
+    if name := token_owner(token, context.supervisor_tokens):
+        return name
+    raise unauthorized("A supervisor token is required.")
+
+
 Reader = Annotated[str, Depends(current_reader)]
-CallsWebhook = Annotated[VerifiedWebhook, Depends(verified_sender("calls"))]
-TicketsWebhook = Annotated[VerifiedWebhook, Depends(verified_sender("tickets"))]
-NoticesWebhook = Annotated[VerifiedWebhook, Depends(verified_sender("notices"))]
+Supervisor = Annotated[str, Depends(current_supervisor)]
+# Each webhook: the signature checked first, then the body validated.
+CallWebhook = Annotated[
+    SignedBody[CallRecordIn], Depends(signed_body(CallRecordIn, "calls", _verifier))
+]
+TicketWebhook = Annotated[
+    SignedBody[TicketIn], Depends(signed_body(TicketIn, "tickets", _verifier))
+]
+NoticeWebhook = Annotated[
+    SignedBody[NoticeIn], Depends(signed_body(NoticeIn, "notices", _verifier))
+]

@@ -14,6 +14,13 @@ TICKETS = Counter(
 REPEAT_DECISIONS = Counter(
     "hotline_intake_repeat_decisions_total", "Repeat calls, by Attachment 5 table row", ["rule"]
 )
+REPEAT_CANDIDATES_SHOWN = Counter(
+    "hotline_intake_repeat_candidates_shown_total",
+    "Tickets taken as new with earlier tickets shown to the agent as possible repeats",
+)
+MERGES = Counter(
+    "hotline_intake_merges_total", "Tickets merged (并单) by a person, by table row", ["rule"]
+)
 NOTICE_ANSWERS = Counter(
     "hotline_intake_notice_answers_total", "Tickets answered directly from an outage notice"
 )

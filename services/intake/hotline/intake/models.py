@@ -14,6 +14,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from hotline.shared.db import service_metadata
@@ -92,7 +93,15 @@ class Ticket(Base):
     notice_id: Mapped[str | None] = mapped_column(ForeignKey("notices.notice_id"))
     handling_unit: Mapped[str | None] = mapped_column(Text)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The highest version of this ticket any service announced (intake numbers above it).
     version: Mapped[int] = mapped_column(Integer)
+    # What the content says once stock phrasing and places are set aside (weighed words).
+    substance: Mapped[str | None] = mapped_column(Text)
+    # Earlier tickets this may repeat, shown to the agent (not decided for the caller).
+    repeat_candidates: Mapped[list[dict[str, object]] | None] = mapped_column(JSONB)
+    # Dispatch holds it (forwarded and open at acceptance, or handed over after a reopening).
+    held_by_dispatch: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    merged_by: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()

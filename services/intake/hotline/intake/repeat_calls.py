@@ -1,12 +1,21 @@
-"""Repeat calls by the seed's Attachment 5 (重复件办理流程): the decision table, as data.
+"""Repeat calls by the seed's Attachment 5 (重复件办理流程): which earlier ticket a call repeats,
+and what the table then decides.
 
-It applies to non-consultation calls whose issue matches an earlier ticket. The result replaces
-what the agent chose: a repeat with nothing new is not accepted, or joins the first ticket.
+The table applies by itself only on strong evidence: the agent named the earlier ticket
+(`repeat_of`), or the same caller (or another at the same precise place) says in substance
+what the earlier ticket said — nearly every weighty word of each text is in the other
+(`coverage`), and neither replaces one of the other's (`substitution`). Anything less is not
+decided for the citizen: the ticket is taken as new and the agent is shown the likely earlier
+tickets, with why, to merge (并单) if a person finds them the same. A citizen's new problem
+refused as "nothing new" is lost; a missed repeat costs one ticket.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
+
+from hotline.shared.domain.text import Match
 
 OriginalState = Literal["in_progress", "closed"]
 
@@ -102,3 +111,60 @@ def decide(original: Original, *, same_caller: bool, new_facts: bool) -> RepeatD
         f"请告知来电人原工单{no}的办结情况：{original.resolution or '已办结'}",
         no,
     )
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An earlier ticket this call may repeat, and the evidence."""
+
+    ticket_no: str
+    same_caller: bool
+    same_place: bool
+    match: Match
+
+    def why(self) -> str:
+        """For the agent: what ties the two tickets, and what only this call says."""
+        ties = [
+            tie
+            for tie, holds in (("同一来电人", self.same_caller), ("同一地点", self.same_place))
+            if holds
+        ]
+        if self.match.shared:
+            ties.append("共同内容：" + "、".join(self.match.shared))
+        if self.match.only_second:
+            ties.append("本次另述：" + "、".join(self.match.only_second))
+        return "；".join(ties)
+
+
+@dataclass(frozen=True)
+class RepeatPolicy:
+    """How sure a match must be to apply the table without a person, or to be shown."""
+
+    auto_coverage: float = 0.9
+    suggest_score: float = 0.25
+    max_suggestions: int = 5
+
+    def automatic(self, candidate: Candidate) -> bool:
+        """Same caller or same precise place, each text naming (nearly) all the other says,
+        and no word of one replaced by another (停水 for 停电)."""
+        match = candidate.match
+        return (
+            (candidate.same_caller or candidate.same_place)
+            and match.coverage >= self.auto_coverage
+            and not match.substitution
+        )
+
+
+def assess(
+    candidates: Sequence[Candidate], policy: RepeatPolicy
+) -> tuple[Candidate | None, list[Candidate]]:
+    """The earlier ticket to apply the table to by itself (or None), and the candidates to show
+    the agent instead, likeliest first."""
+    strong = [candidate for candidate in candidates if policy.automatic(candidate)]
+    chosen = max(strong, key=lambda c: (c.match.coverage, c.match.score), default=None)
+    shown = sorted(
+        (c for c in candidates if c is not chosen and c.match.score >= policy.suggest_score),
+        key=lambda c: c.match.score,
+        reverse=True,
+    )
+    return chosen, shown[: policy.max_suggestions]

@@ -1,21 +1,22 @@
 """The bodies of intake's API: what the call centre posts, and what it gets back."""
 
-from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, field_validator
 
 from hotline.shared.messaging.events import Channel, HandlingMode, Line, RequestType, TicketStatus
+from hotline.shared.web.schemas import IDENTIFIER_PATTERN, InputModel, LocalDatetime
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Category = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+TicketNumber = Annotated[str, StringConstraints(pattern=IDENTIFIER_PATTERN, max_length=64)]
 RawPhone = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=24)]
 LocationCode = Annotated[str, StringConstraints(pattern=r"^\d{6}(\d{3}(\d{3})?)?$")]
 CallOutcome = Literal["answered", "abandoned", "no_answer", "busy", "failed"]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Strict(InputModel):
+    pass
 
 
 class CallRecordIn(Strict):
@@ -57,7 +58,7 @@ class TicketIn(Strict):
     channel: Channel
     caller: CallerIn
     request_type: RequestType
-    category: Text
+    category: Category
     business_environment: bool = Field(default=False, description="优化营商环境 flag")
     location_code: LocationCode | None = Field(
         default=None, description="GB/T 2260 division code, 6/9/12 digits"
@@ -75,6 +76,21 @@ class TicketIn(Strict):
     agent_id: Identifier | None = None
     accepted_at: AwareDatetime
     new_facts: bool = Field(default=False, description="The caller brings new facts (repeat calls)")
+    repeat_of: TicketNumber | None = Field(
+        default=None,
+        description="The earlier ticket this call repeats, when the agent knows it: Attachment 5's "
+        "table is applied to it",
+    )
+
+
+class RepeatCandidate(BaseModel):
+    """An earlier ticket this call may repeat: not decided for the caller, shown to the agent."""
+
+    ticket_no: str
+    score: float = Field(description="How alike the two are in substance, 0 to 1")
+    same_caller: bool
+    same_place: bool
+    why: str
 
 
 class TicketAccepted(BaseModel):
@@ -88,6 +104,18 @@ class TicketAccepted(BaseModel):
     repeat_rule: str | None = None
     notice_id: str | None = None
     tell_caller: str | None = None
+    repeat_candidates: list[RepeatCandidate] = Field(
+        default_factory=list,
+        description="Earlier tickets this may repeat, for the agent to check and merge (并单)",
+    )
+
+
+class MergeIn(Strict):
+    """A person found this ticket to repeat an earlier one: apply Attachment 5 now."""
+
+    repeat_of: TicketNumber
+    new_facts: bool = Field(default=False, description="The caller brought new facts")
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
 
 
 class TicketPublic(BaseModel):
@@ -106,19 +134,27 @@ class TicketPublic(BaseModel):
     repeat_of: str | None
     repeat_rule: str | None
     notice_id: str | None
-    accepted_at: datetime
-    closed_at: datetime | None
+    accepted_at: LocalDatetime
+    closed_at: LocalDatetime | None
     version: int
+    repeat_candidates: list[RepeatCandidate] = Field(default_factory=list)
+
+    @field_validator("repeat_candidates", mode="before")
+    @classmethod
+    def _none_is_none_shown(cls, value: object) -> object:
+        return value or []
 
 
 class NoticeIn(Strict):
     """A planned outage (停水、停电、停气…) announced by a utility or a unit."""
 
     source_notice_id: Identifier
-    issuer: Text
-    category: Text
+    issuer: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    category: Category
     area_codes: list[LocationCode] = Field(min_length=1, max_length=200)
-    keywords: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]] = Field(
+    keywords: list[
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+    ] = Field(
         min_length=1, max_length=50, description="Words a matching call mentions: 停气, 燃气 …"
     )
     starts_at: AwareDatetime

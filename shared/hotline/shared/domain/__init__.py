@@ -1,1 +1,1 @@
-"""Domain rules several services share: text rules, working days."""
+"""Domain rules several services share: text matching, text rules, working days."""

@@ -3,6 +3,14 @@
 Every event names the entity it is about (`subject`), the ticket it belongs to (`ticketid`, also
 the Kafka key, so one ticket's events stay in order on one partition) and the entity's new
 `version`, so consumers can keep the newest state whatever order events arrive in.
+
+Who numbers a ticket's versions: one counter per ticket, advanced by the service that holds the
+ticket at the time, each numbering above the highest version it has seen. Intake holds it from
+acceptance (version 1, and 2 when it closes it at once) until it is forwarded; dispatch while it
+is forwarded and open; callback, once, when a survey reopens a closed ticket (the closure's
+version + 1), after which dispatch holds it again, or intake if dispatch never had it (intake
+then hands it over, `ticket.handed_over`). The one exception is `ticket.merged` (并单), which
+intake raises while dispatch may hold the ticket: holders apply it whatever its version.
 """
 
 from datetime import UTC, datetime
@@ -144,6 +152,28 @@ class TicketHandedOverData(TicketCreatedData):
 class TicketHandedOver(Event):
     type: Literal["ticket.handed_over"] = "ticket.handed_over"
     data: TicketHandedOverData
+
+
+class TicketMergedData(EventData):
+    """A person found the ticket to repeat an earlier one (并单): Attachment 5 applied late.
+
+    The one ticket event a service may raise while another holds the ticket (intake, while
+    dispatch has it): holders apply it whatever its version, and number their own above it."""
+
+    ticket_no: str
+    repeat_of: str
+    repeat_rule: str
+    handling_mode: HandlingMode
+    status: TicketStatus
+    resolution: str | None
+    merged_by: str
+    note: str | None
+    merged_at: AwareDatetime
+
+
+class TicketMerged(Event):
+    type: Literal["ticket.merged"] = "ticket.merged"
+    data: TicketMergedData
 
 
 class TicketClosedData(EventData):
@@ -343,6 +373,7 @@ AnyEvent = Annotated[
     CallRecorded
     | TicketCreated
     | TicketHandedOver
+    | TicketMerged
     | TicketDispatched
     | TicketSigned
     | TicketReturnRequested

@@ -111,7 +111,12 @@ def _field_path(location: tuple[Any, ...] | list[Any]) -> str:
 async def _on_validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     errors = [
-        {"field": _field_path(item["loc"]), "message": item["msg"], "code": item["type"]}
+        {
+            # Malformed JSON is one problem of the body, not one per offset it failed at.
+            "field": "body" if item["type"] == "json_invalid" else _field_path(item["loc"]),
+            "message": item["msg"],
+            "code": item["type"],
+        }
         for item in error.errors()
     ]
     fields = ", ".join(dict.fromkeys(e["field"] for e in errors))

@@ -7,12 +7,15 @@ with the stored answers per webhook id makes a replay either refused or harmless
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
 from uuid import uuid4
 
-from pydantic import BaseModel, Field, SecretStr
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field, SecretStr, ValidationError
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from hotline.shared.web.problems import Problem
@@ -105,3 +108,50 @@ def signed_request(
 
 def _unauthorized(code: str, detail: str, header: str) -> Problem:
     return Problem(401, code, detail, field=header)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class SignedBody(Generic[M]):
+    """A webhook's sender and its body, validated only once the signature held."""
+
+    webhook: VerifiedWebhook
+    body: M
+
+
+# Bodies read by hand (after the signature) still belong in the OpenAPI document.
+SIGNED_BODY_MODELS: dict[str, type[BaseModel]] = {}
+
+
+def signed_body(
+    model: type[M], scope: str, verifier: Callable[[Request], WebhookVerifier]
+) -> Callable[[Request], Awaitable[SignedBody[M]]]:
+    """A dependency: check the Standard Webhooks signature first (an unsigned body is a 401
+    before it is even parsed), then validate the body; malformed JSON is one problem, `body`."""
+    SIGNED_BODY_MODELS[model.__name__] = model
+
+    async def verify_then_parse(request: Request) -> SignedBody[M]:
+        raw = await request.body()
+        webhook = verifier(request).verify(raw, request.headers, scope)
+        try:
+            return SignedBody(webhook, model.model_validate_json(raw))
+        except ValidationError as error:
+            raise RequestValidationError(
+                [{**item, "loc": ("body", *item["loc"])} for item in error.errors()]
+            ) from error
+
+    return verify_then_parse
+
+
+def signed_body_openapi(model: type[BaseModel]) -> dict[str, Any]:
+    """`openapi_extra` for a route whose body `signed_body` reads: its schema, required."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
+            },
+        }
+    }
