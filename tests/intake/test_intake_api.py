@@ -3,12 +3,15 @@
 import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import uuid4
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from standardwebhooks.webhooks import Webhook
 
 from hotline.intake.lifecycle import note_version, on_ticket_closed, on_ticket_reopened
-from hotline.intake.models import BurstAlert, CallRecord, Ticket
+from hotline.intake.main import app
+from hotline.intake.models import BurstAlert, CallRecord, Ticket, webhook_deliveries
 from hotline.shared.db import create_session_factory
 from hotline.shared.messaging.events import (
     TicketClosed,
@@ -671,3 +674,133 @@ async def test_a_reopened_ticket_the_hotline_answered_is_handed_to_dispatch(
     ]
     shown = (await intake.read(ticket_no)).json()
     assert (shown["status"], shown["version"]) == ("open", 4)
+
+
+# --- input that breaks or bloats, and webhook bookkeeping -----------------------------------
+
+
+async def test_an_unsigned_body_is_refused_before_it_is_read(intake: IntakeClient) -> None:
+    response = await intake.http.post(
+        "/v1/tickets", content=b"{not json", headers={"content-type": "application/json"}
+    )
+
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["field"] == "webhook-id"
+
+
+async def test_malformed_json_is_one_problem_of_the_body(intake: IntakeClient) -> None:
+    raw = b'{"source_ticket_id": "x", "call_id": '
+    webhook_id, now = f"msg_{uuid4().hex}", datetime.now(UTC)
+    headers = {
+        "webhook-id": webhook_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": Webhook(intake.secret).sign(webhook_id, now, raw.decode()),
+        "content-type": "application/json",
+    }
+
+    response = await intake.http.post("/v1/tickets", content=raw, headers=headers)
+
+    assert response.status_code == 422
+    assert [error["field"] for error in response.json()["errors"]] == ["body"]
+    metrics = (await intake.http.get("/metrics")).text
+    assert 'code="validation-error",field="body"' in metrics
+
+
+async def test_a_webhook_id_reused_for_another_body_is_a_conflict(intake: IntakeClient) -> None:
+    webhook_id = f"msg_{uuid4().hex}"
+    first = await intake.post("/v1/tickets", ticket_body(), webhook_id=webhook_id)
+
+    other = await intake.post("/v1/tickets", ticket_body(), webhook_id=webhook_id)
+
+    assert first.status_code == 201
+    assert other.status_code == 409
+    assert other.json()["errors"][0]["field"] == "webhook-id"
+
+
+async def test_webhook_ids_are_forgotten_after_the_retention_window(intake: IntakeClient) -> None:
+    old_id, recent_id = f"msg_{uuid4().hex}", f"msg_{uuid4().hex}"
+    await intake.post("/v1/tickets", ticket_body(), webhook_id=old_id)
+    await intake.post("/v1/tickets", ticket_body(), webhook_id=recent_id)
+    async with intake.engine.begin() as connection:
+        await connection.execute(
+            update(webhook_deliveries)
+            .where(webhook_deliveries.c.webhook_id == old_id)
+            .values(received_at=datetime.now(UTC) - timedelta(days=2))
+        )
+    settings = app.state.runtime.settings
+    statements = app.state.definition.housekeeping(settings)
+
+    async with intake.engine.begin() as connection:
+        for statement in statements:
+            await connection.execute(statement)
+
+    kept = await intake.scalar(
+        select(func.count()).where(webhook_deliveries.c.webhook_id.in_([old_id, recent_id]))
+    )
+    assert kept == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v1/tickets", {"address": "翠园小区\x00"}),
+        ("/v1/tickets", {"agent_id": "A\x00017"}),
+        ("/v1/tickets", {"source_ticket_id": "desk\x00"}),
+        ("/v1/tickets", {"caller": {"salutation": "张\x00先生", "number": "13907391234"}}),
+    ],
+)
+async def test_a_nul_character_anywhere_is_refused_naming_the_field(
+    intake: IntakeClient, path: str, body: dict[str, Any]
+) -> None:
+    response = await intake.post(path, ticket_body(**body))
+
+    assert response.status_code == 422
+    field = next(iter(body))
+    assert response.json()["errors"][0]["field"].split(".")[0] == field
+
+
+async def test_a_nul_in_a_path_is_refused_naming_it(intake: IntakeClient) -> None:
+    response = await intake.read("SY%00")
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "path.ticket_no"
+
+
+async def test_an_oversized_notice_is_refused_before_it_is_stored(intake: IntakeClient) -> None:
+    notice = gas_notice(place()[:9]) | {"issuer": "燃" * 1_000_000}
+
+    response = await intake.post("/v1/notices", notice, secret=GAS_SECRET)
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "issuer"
+
+
+async def test_bursts_are_counted_in_the_tickets_own_time(intake: IntakeClient) -> None:
+    """Two bursts a day apart, arriving late (a replay, a backlog): two alerts, not one."""
+    area = "430524"
+    for days_ago in (2, 1):
+        for n in range(4):
+            accepted = datetime.now(UTC) - timedelta(days=days_ago, minutes=10 - n)
+            body = ticket_body(
+                category="生态环境类",
+                location_code=f"{area}{days_ago}{n:05d}",
+                caller={"salutation": "*女士", "number": citizen_number()},
+                content=f"隆回县城河边化工厂排放刺鼻黑烟，气味很重（第{n}位来电）",
+                accepted_at=accepted.isoformat(),
+                new_facts=True,
+            )
+            assert (await intake.post("/v1/tickets", body)).status_code == 201
+        for _ in range(200):
+            raised = await intake.scalar(
+                select(BurstAlert.raised_at).where(
+                    BurstAlert.area_code == area, BurstAlert.category == "生态环境类"
+                )
+            )
+            if raised is not None and raised > datetime.now(UTC) - timedelta(
+                days=days_ago, hours=1
+            ):
+                break
+            await asyncio.sleep(0.1)
+
+    alerts = await intake.announced(f"{area}/生态环境类")
+    assert alerts.count("alert.burst_detected") == 2
