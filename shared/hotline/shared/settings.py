@@ -4,13 +4,16 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from hotline.shared import secrets
 
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/hotline"
 DEFAULT_KAFKA_BOOTSTRAP = "127.0.0.1:9092"
 DEVELOPMENT_OPERATOR_TOKEN = "development-only-operator-token"
-secrets.published(DEVELOPMENT_OPERATOR_TOKEN)
+# The compose file's database password before secrets came from .env.
+secrets.published(DEVELOPMENT_OPERATOR_TOKEN, "hotline-local-dev")
 
 
 class KafkaSettings(BaseSettings):
@@ -93,6 +96,15 @@ class ServiceSettings(BaseSettings):
         ):
             raise ValueError(
                 "HOTLINE_DATABASE_URL must be set (the default is for development only)"
+            )
+        try:
+            password = make_url(self.database_url.get_secret_value()).password
+        except ArgumentError as error:
+            raise ValueError(f"HOTLINE_DATABASE_URL is not a database URL: {error}") from None
+        if not secrets.in_development(self.environment) and password in secrets.PUBLISHED:
+            raise ValueError(
+                "HOTLINE_DATABASE_URL holds a password published in the hotline repository; "
+                "make a new one with `hotline secrets`"
             )
         if not self.operator_tokens and secrets.in_development(self.environment):
             self.operator_tokens = {"operator": SecretStr(DEVELOPMENT_OPERATOR_TOKEN)}

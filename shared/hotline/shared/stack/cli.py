@@ -1,16 +1,24 @@
-"""The `hotline` command: `up` runs the embedded suite, `serve` one service, `migrate` schemas."""
+"""The `hotline` command: `up` runs the embedded suite, `serve` one service, `migrate` schemas,
+`secrets` makes a fresh set of secrets, `dead-letters` lists, replays and discards parked events."""
 
 import argparse
 import asyncio
+import getpass
+import importlib
 import os
 import sys
+from typing import Any
 
 import uvicorn
+from pydantic import ValidationError
+from sqlalchemy import select
 
+from hotline.shared import secrets
 from hotline.shared.db import create_engine
 from hotline.shared.migrations import upgrade
+from hotline.shared.runtime import ServiceDefinition, build_runtime
 from hotline.shared.settings import ServiceSettings
-from hotline.shared.stack.services import SERVICES, SERVICES_BY_NAME
+from hotline.shared.stack.services import SERVICES, SERVICES_BY_NAME, ServiceEntry
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,6 +30,20 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, help="default: HOTLINE_PORT, else the service's port")
     migrate = commands.add_parser("migrate", help="apply migrations on HOTLINE_DATABASE_URL")
     migrate.add_argument("services", nargs="*", choices=[[], *sorted(SERVICES_BY_NAME)])
+    commands.add_parser(
+        "secrets", help="print a fresh set of secrets as an .env file (docker compose reads it)"
+    )
+    parked = commands.add_parser("dead-letters", help="events consumers parked: list, replay")
+    actions = parked.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list", help="parked events of one service, or of all")
+    listing.add_argument("services", nargs="*", choices=[[], *sorted(SERVICES_BY_NAME)])
+    replay = actions.add_parser("replay", help="apply a parked event again")
+    replay.add_argument("service", choices=sorted(SERVICES_BY_NAME))
+    replay.add_argument("id", type=int)
+    discard = actions.add_parser("discard", help="give up on a parked event")
+    discard.add_argument("service", choices=sorted(SERVICES_BY_NAME))
+    discard.add_argument("id", type=int)
+    discard.add_argument("--note", required=True, help="why it is given up")
     args = parser.parse_args(argv)
 
     if args.command == "up":
@@ -29,18 +51,43 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_stack()
     if args.command == "serve":
-        entry = SERVICES_BY_NAME[args.service]
-        settings = ServiceSettings()
-        port = args.port or int(os.environ.get("HOTLINE_PORT", entry.port))
-        uvicorn.run(
-            entry.asgi_app,
-            host=settings.host,
-            port=port,
-            log_level=settings.log_level,
-            timeout_graceful_shutdown=10,
-        )
+        return _serve(SERVICES_BY_NAME[args.service], args.port)
+    if args.command == "secrets":
+        print(fresh_secrets_env(), end="")
         return 0
+    if args.command == "dead-letters":
+        return asyncio.run(_dead_letters(args))
     return _migrate(args.services or [service.name for service in SERVICES])
+
+
+def _definition(entry: ServiceEntry) -> ServiceDefinition[Any]:
+    definition: ServiceDefinition[Any] = importlib.import_module(
+        f"{entry.package}.main"
+    ).app.state.definition
+    return definition
+
+
+def _settings(entry: ServiceEntry) -> ServiceSettings:
+    """The service's settings, or a message naming each variable at fault and exit code 2."""
+    try:
+        settings: ServiceSettings = _definition(entry).settings_factory()
+    except ValidationError as error:
+        for problem in error.errors():
+            print(f"hotline {entry.name}: {problem['msg']}", file=sys.stderr)
+        raise SystemExit(2) from None
+    return settings
+
+
+def _serve(entry: ServiceEntry, port: int | None) -> int:
+    settings = _settings(entry)  # refused settings stop here, before uvicorn starts
+    uvicorn.run(
+        entry.asgi_app,
+        host=settings.host,
+        port=port or int(os.environ.get("HOTLINE_PORT", entry.port)),
+        log_level=settings.log_level,
+        timeout_graceful_shutdown=10,
+    )
+    return 0
 
 
 def _migrate(names: list[str]) -> int:
@@ -56,6 +103,94 @@ def _migrate(names: list[str]) -> int:
 
     asyncio.run(run())
     return 0
+
+
+def fresh_secrets_env() -> str:
+    """Every secret the suite needs, new, in the form of `.env.example`."""
+    call_centre, results, survey = (secrets.new_webhook_secret() for _ in range(3))
+    values = {
+        "POSTGRES_PASSWORD": secrets.new_token(),
+        "HOTLINE_INTAKE_WEBHOOK_SENDERS": (
+            f'{{"callcentre": {{"secrets": ["{call_centre}"], '
+            '"scopes": ["calls", "tickets", "notices"]}}'
+        ),
+        "HOTLINE_INTAKE_READER_TOKENS": f'{{"callcentre": "{secrets.new_token()}"}}',
+        "HOTLINE_INTAKE_SUPERVISOR_TOKENS": f'{{"supervisor": "{secrets.new_token()}"}}',
+        "HOTLINE_DISPATCH_SUPERVISOR_TOKENS": f'{{"supervisor": "{secrets.new_token()}"}}',
+        "HOTLINE_CALLBACK_WEBHOOK_SENDERS": (
+            f'{{"callcentre": {{"secrets": ["{results}"], "scopes": ["callbacks"]}}}}'
+        ),
+        "HOTLINE_CALLBACK_AGENT_TOKENS": f'{{"agents": "{secrets.new_token()}"}}',
+        "HOTLINE_CALLBACK_SURVEY_WEBHOOK_SECRET": survey,
+        "HOTLINE_OPERATOR_TOKENS": f'{{"operator": "{secrets.new_token()}"}}',
+    }
+    lines = ["# Made by `hotline secrets`: keep it out of version control and share it wisely."]
+    lines += [f"{name}='{value}'" for name, value in values.items()]
+    return "\n".join(lines) + "\n"
+
+
+async def _dead_letters(args: argparse.Namespace) -> int:
+    if args.action == "list":
+        for name in args.services or [service.name for service in SERVICES]:
+            await _list_parked(SERVICES_BY_NAME[name])
+        return 0
+    entry = SERVICES_BY_NAME[args.service]
+    definition = _definition(entry)
+    runtime = build_runtime(definition, _settings(entry))
+    parked = runtime.tables.parked_events
+    try:
+        async with runtime.sessions() as session:
+            consumer_name = await session.scalar(
+                select(parked.c.consumer).where(parked.c.id == args.id)
+            )
+        consumer = runtime.consumer(consumer_name) if consumer_name else None
+        if consumer is None:
+            print(f"no parked event {args.id} in {entry.name}", file=sys.stderr)
+            return 1
+        operator = f"cli:{getpass.getuser()}"
+        try:
+            if args.action == "replay":
+                print(await consumer.replay_parked(args.id, by=operator))
+            else:
+                await consumer.discard_parked(args.id, by=operator, note=args.note)
+                print("discarded")
+        except LookupError as error:
+            print(error, file=sys.stderr)
+            return 1
+        return 0
+    finally:
+        await runtime.broker.close()
+        await runtime.engine.dispose()
+
+
+async def _list_parked(entry: ServiceEntry) -> None:
+    definition = _definition(entry)
+    settings = _settings(entry)
+    parked = definition.tables.parked_events
+    engine = create_engine(settings.database_url.get_secret_value(), pool_size=1)
+    try:
+        async with engine.connect() as connection:
+            rows = (
+                await connection.execute(
+                    select(
+                        parked.c.id,
+                        parked.c.consumer,
+                        parked.c.topic,
+                        parked.c.event_type,
+                        parked.c.parked_at,
+                        parked.c.error,
+                    )
+                    .where(parked.c.status == "parked")
+                    .order_by(parked.c.id)
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    for row in rows:
+        print(
+            f"{entry.name}\t{row.id}\t{row.consumer}\t{row.topic}\t{row.event_type}\t"
+            f"{row.parked_at:%Y-%m-%d %H:%M:%S}\t{row.error[:120]}"
+        )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,88 @@
+"""Development secrets only where development was asked for; anywhere else a missing, published
+or short secret stops the service with the variable's name."""
+
+import json
+
+import pytest
+from pydantic import ValidationError
+
+from hotline.callback.config import CallbackSettings
+from hotline.dispatch.config import DEVELOPMENT_SUPERVISOR_TOKEN, DispatchSettings
+from hotline.intake.config import DEVELOPMENT_CALL_CENTRE_SECRET, IntakeSettings
+from hotline.shared import secrets
+from hotline.shared.stack.cli import fresh_secrets_env
+from tests.test_compose_environment import dotenv
+
+DATABASE = "postgresql+asyncpg://hotline:a-real-password-from-a-vault@db:5432/hotline"
+
+
+@pytest.fixture(autouse=True)
+def no_hotline_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(__import__("os").environ):
+        if name.startswith("HOTLINE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("HOTLINE_DATABASE_URL", DATABASE)
+
+
+@pytest.mark.parametrize("environment", [None, "production"])
+@pytest.mark.parametrize(
+    ("settings", "variable"),
+    [
+        (IntakeSettings, "HOTLINE_INTAKE_WEBHOOK_SENDERS"),
+        (DispatchSettings, "HOTLINE_DISPATCH_SUPERVISOR_TOKENS"),
+        (CallbackSettings, "HOTLINE_CALLBACK_WEBHOOK_SENDERS"),
+    ],
+)
+def test_outside_development_a_missing_secret_stops_the_service_naming_it(
+    monkeypatch: pytest.MonkeyPatch, environment: str | None, settings: type, variable: str
+) -> None:
+    if environment:
+        monkeypatch.setenv("HOTLINE_ENVIRONMENT", environment)
+
+    with pytest.raises(ValidationError, match=variable):
+        settings()
+
+
+def test_development_gets_the_development_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOTLINE_ENVIRONMENT", "development")
+
+    intake, dispatch = IntakeSettings(), DispatchSettings()
+
+    assert intake.intake.webhook_senders is not None
+    secret = intake.intake.webhook_senders["callcentre"].secrets[0].get_secret_value()
+    assert secret == DEVELOPMENT_CALL_CENTRE_SECRET
+    assert dispatch.dispatch.supervisor_tokens is not None
+
+
+@pytest.mark.parametrize(
+    "token", [DEVELOPMENT_SUPERVISOR_TOKEN, secrets.EXAMPLE_PLACEHOLDER, "short-token"]
+)
+def test_a_published_or_short_secret_is_refused_in_production(
+    monkeypatch: pytest.MonkeyPatch, token: str
+) -> None:
+    monkeypatch.setenv("HOTLINE_ENVIRONMENT", "production")
+    monkeypatch.setenv("HOTLINE_DISPATCH_SUPERVISOR_TOKENS", json.dumps({"王主任": token}))
+
+    with pytest.raises(ValidationError, match="HOTLINE_DISPATCH_SUPERVISOR_TOKENS"):
+        DispatchSettings()
+
+
+def test_a_published_database_password_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOTLINE_ENVIRONMENT", "production")
+    monkeypatch.setenv(
+        "HOTLINE_DATABASE_URL", "postgresql+asyncpg://postgres:hotline-local-dev@postgres/hotline"
+    )
+    for name, value in dotenv(fresh_secrets_env()).items():
+        monkeypatch.setenv(name, value)
+
+    with pytest.raises(ValidationError, match="HOTLINE_DATABASE_URL holds a password"):
+        IntakeSettings()
+
+
+def test_hotline_secrets_makes_a_set_production_accepts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOTLINE_ENVIRONMENT", "production")
+    for name, value in dotenv(fresh_secrets_env()).items():
+        monkeypatch.setenv(name, value)
+
+    for settings in (IntakeSettings, DispatchSettings, CallbackSettings):
+        assert settings().environment == "production"
