@@ -1,6 +1,8 @@
 """What the service tests share: a service app running on the test servers, and the outbox read
 back as the events a service announced."""
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -8,9 +10,12 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hotline.callback.models import TicketView
+from hotline.dispatch.models import DispatchTicket
+from hotline.dispatch.models import messaging as dispatch_messaging
 from hotline.shared.messaging.tables import MessagingTables
 from tests.conftest import TEST_KAFKA_TUNING, Servers
 
@@ -48,3 +53,46 @@ async def announced(engine: AsyncEngine, tables: MessagingTables, key: str) -> l
             .order_by(tables.outbox.c.id)
         )
         return list(rows.scalars())
+
+
+async def until_held(engine: AsyncEngine, tickets: list[str], within: float = 90) -> None:
+    """Wait until dispatch and callback hold every one of `tickets` (or `within` passes)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        counts = await held_counts(engine, tickets)
+        if counts["dispatched once"] == counts["callback holds"] == len(tickets):
+            return
+        await asyncio.sleep(0.5)
+
+
+async def held_counts(engine: AsyncEngine, tickets: list[str]) -> dict[str, int]:
+    """Of these forwarded tickets: how many dispatch holds, how many it dispatched exactly
+    once, how many callback knows (with their request type), and how many events are parked
+    in any service."""
+    outbox = dispatch_messaging.outbox
+    async with engine.connect() as connection:
+        held = await connection.scalar(
+            select(func.count()).where(DispatchTicket.ticket_no.in_(tickets))
+        )
+        dispatched = await connection.execute(
+            select(outbox.c.key, func.count())
+            .where(outbox.c.key.in_(tickets), outbox.c.event_type == "ticket.dispatched")
+            .group_by(outbox.c.key)
+        )
+        once = sum(1 for _key, count in dispatched.all() if count == 1)
+        viewed = await connection.scalar(
+            select(func.count()).where(
+                TicketView.ticket_no.in_(tickets), TicketView.request_type.is_not(None)
+            )
+        )
+        parked = 0
+        for schema in ("intake", "dispatch", "callback", "scoring", "provincial_sync"):
+            parked += int(
+                await connection.scalar(text(f"SELECT count(*) FROM {schema}.parked_events")) or 0
+            )
+    return {
+        "dispatch holds": int(held or 0),
+        "dispatched once": once,
+        "callback holds": int(viewed or 0),
+        "parked": parked,
+    }

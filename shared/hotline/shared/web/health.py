@@ -1,5 +1,6 @@
 """Liveness and readiness: `/healthz` says the process answers, `/readyz` that it can work."""
 
+import os
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -11,9 +12,9 @@ router = APIRouter(tags=["operations"])
 
 
 @router.get("/healthz")
-async def healthz() -> dict[str, str]:
-    """The process is up and its event loop answers."""
-    return {"status": "ok"}
+async def healthz() -> dict[str, str | int]:
+    """The process is up and its event loop answers (with its process id, for operators)."""
+    return {"status": "ok", "pid": os.getpid()}
 
 
 @router.get("/readyz", responses={503: {"description": "A dependency is unreachable"}})
