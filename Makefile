@@ -33,6 +33,8 @@ format: install
 bench: install
 	$(BIN)/python -m bench.intake_webhooks
 	$(BIN)/python -m bench.dispatch_flow
+	$(BIN)/python -m bench.broker_restart
+	$(BIN)/python -m bench.repeat_matching
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

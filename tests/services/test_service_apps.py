@@ -1,6 +1,8 @@
 """Each of the five services starts on the real servers and answers health, metrics and docs."""
 
+import ast
 import importlib
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -106,3 +108,33 @@ async def test_readiness_names_the_broker_when_it_is_unreachable(
     assert unknown.status_code == 404
     assert unknown.headers["content-type"] == "application/problem+json"
     assert unknown.json()["status"] == 404
+
+
+FROZEN_IMPORTS = ("alembic", "sqlalchemy", "hotline.shared.messaging.table_migrations")
+
+
+def test_migrations_never_import_application_code_or_read_data_files(
+    service: ServiceEntry,
+) -> None:
+    """A migration must do tomorrow what it did when written: it imports only Alembic,
+    SQLAlchemy and the frozen messaging operations, and reads no file."""
+    folder = Path(alembic_config(service.package).get_main_option("script_location") or "")
+    for migration in sorted((folder / "versions").glob("*.py")):
+        tree = ast.parse(migration.read_text())
+        imported = [
+            node.module if isinstance(node, ast.ImportFrom) else alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import | ast.ImportFrom)
+            for alias in node.names
+        ]
+        foreign = [
+            name
+            for name in imported
+            if name
+            and name not in ("collections.abc", "__future__")
+            and not name.startswith(FROZEN_IMPORTS)
+        ]
+        source = migration.read_text()
+        assert foreign == [], f"{migration.name} imports {foreign}"
+        assert "open(" not in source
+        assert "resources" not in source

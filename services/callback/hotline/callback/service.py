@@ -40,6 +40,7 @@ from hotline.shared.messaging.events import (
 )
 from hotline.shared.messaging.outbox import add_events
 from hotline.shared.web.problems import Problem
+from hotline.shared.web.schemas import local_iso
 from hotline.shared.web.webhooks import VerifiedWebhook, signed_request
 
 SOURCE = "/hotline/callback"
@@ -199,7 +200,7 @@ async def record_result(
         # The same call reported again under another webhook id: one call, one attempt.
         return await deliveries.answer(session, webhook_deliveries, webhook, 200, _outcome(survey))
     if survey.state == "scheduled" and survey.due_at > now + EARLY_RESULT_TOLERANCE:
-        raise Problem(409, "survey-not-due", f"This survey is due at {survey.due_at.isoformat()}.")
+        raise Problem(409, "survey-not-due", f"This survey is due at {local_iso(survey.due_at)}.")
     view = await session.get(TicketView, ticket_no)
     survey.attempts += 1
     survey.outbound_call_id = result.outbound_call_id
