@@ -319,6 +319,9 @@ async def test_a_reopened_ticket_goes_back_to_the_same_unit_flagged(dispatch: Di
     assert (ticket.state, ticket.unit_id, ticket.reopen_count) == ("dispatched", GAS, 1)
     assert ticket.version == closed["version"] + 2
     assert (await dispatch.events(ticket_no))[-1] == "ticket.dispatched"
+    # The unit sees why the ticket came back: the survey's verdict and the citizen's comment.
+    seen = (await dispatch.http.get(f"/v1/unit/tickets/{ticket_no}", headers=gas)).json()
+    assert (seen["reopen_count"], seen["reopen_reason"]) == (1, "回访不满意：没人与我沟通联系")
 
 
 async def test_an_unanswered_ticket_past_its_deadline_is_marked_overdue_once(
@@ -626,34 +629,6 @@ async def test_a_unit_sees_the_extension_it_asked_for_and_why_a_ticket_came_back
     ]
     in_list = next(t for t in listed["items"] if t["ticket_no"] == ticket_no)
     assert in_list["pending_requests"] == seen["pending_requests"]
-
-
-async def test_a_reopened_ticket_shows_the_unit_the_citizens_comment(dispatch: Dispatch) -> None:
-    gas = await dispatch.key_for(GAS)
-    ticket_no = await dispatch.forwarded()
-    await dispatch.http.post(f"/v1/unit/tickets/{ticket_no}/sign", headers=gas)
-    closed = (
-        await dispatch.http.post(
-            f"/v1/unit/tickets/{ticket_no}/reply", headers=gas, json=GOOD_REPLY
-        )
-    ).json()
-    reopened = TicketReopened(
-        source="/hotline/callback",
-        subject=ticket_no,
-        ticket_id=ticket_no,
-        version=closed["version"] + 1,
-        data=TicketReopenedData(
-            ticket_no=ticket_no,
-            reason="回访不满意：没人与我沟通联系",
-            reopened_at=datetime.now(UTC),
-        ),
-    )
-    async with unit_of_work(create_session_factory(dispatch.engine)) as session:
-        await service.on_ticket_reopened(session, reopened, dispatch.app.state.context)
-
-    seen = (await dispatch.http.get(f"/v1/unit/tickets/{ticket_no}", headers=gas)).json()
-
-    assert (seen["reopen_count"], seen["reopen_reason"]) == (1, "回访不满意：没人与我沟通联系")
 
 
 async def test_every_time_in_an_answer_is_written_in_local_time(dispatch: Dispatch) -> None:

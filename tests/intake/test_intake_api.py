@@ -533,18 +533,23 @@ async def test_two_problems_told_in_the_same_phrasing_are_two_tickets(
     assert (decision["repeat_of"], decision["repeat_rule"]) == (None, None)
 
 
-async def test_the_same_problem_retold_is_shown_to_the_agent_not_decided(
-    intake: IntakeClient,
-) -> None:
+async def retold_by_the_same_caller(intake: IntakeClient) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An outage ticket, then the same caller telling the same problem in other words: the
+    answers to both."""
     first = ticket_body(content="翠园小区从昨天起停气，燃气公司没有提前通知，家里老人没法做饭")
     original = (await intake.post("/v1/tickets", first)).json()
-
     retold = ticket_body(
         caller=first["caller"],
         location_code=first["location_code"],
         content="翠园小区停气两天了还没恢复，燃气公司电话打不通，老人孩子都吃不上热饭",
     )
-    decision = (await intake.post("/v1/tickets", retold)).json()
+    return original, (await intake.post("/v1/tickets", retold)).json()
+
+
+async def test_the_same_problem_retold_is_shown_to_the_agent_not_decided(
+    intake: IntakeClient,
+) -> None:
+    original, decision = await retold_by_the_same_caller(intake)
 
     assert (decision["handling_mode"], decision["repeat_of"]) == ("forward", None)
     shown = decision["repeat_candidates"]
@@ -585,14 +590,7 @@ async def test_naming_an_earlier_ticket_that_does_not_exist_is_refused_naming_th
 async def test_a_supervisor_merges_a_repeat_the_matcher_only_suggested(
     intake: IntakeClient,
 ) -> None:
-    first = ticket_body(content="翠园小区从昨天起停气，燃气公司没有提前通知，家里老人没法做饭")
-    original = (await intake.post("/v1/tickets", first)).json()
-    retold = ticket_body(
-        caller=first["caller"],
-        location_code=first["location_code"],
-        content="翠园小区停气两天了还没恢复，燃气公司电话打不通，老人孩子都吃不上热饭",
-    )
-    later = (await intake.post("/v1/tickets", retold)).json()
+    original, later = await retold_by_the_same_caller(intake)
     body = {"repeat_of": original["ticket_no"], "note": "同一诉求人同一事项"}
 
     unauthenticated = await intake.http.post(f"/v1/tickets/{later['ticket_no']}/merge", json=body)
