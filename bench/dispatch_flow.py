@@ -12,11 +12,9 @@ Starts its own embedded PostgreSQL and broker and dispatch as a uvicorn process,
 
 import argparse
 import asyncio
-import csv
 import random
 import time
 from datetime import UTC, datetime
-from importlib import resources
 from uuid import uuid4
 
 import httpx
@@ -24,6 +22,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from bench.harness import Figures, embedded_stack, figures, report, served
 from hotline.dispatch.config import DEVELOPMENT_SUPERVISOR_TOKEN
+from hotline.shared.domain.units import seed_units
 from hotline.shared.messaging.events import (
     TICKETS_TOPIC,
     PhoneNumber,
@@ -46,9 +45,8 @@ REPLY = {
 
 
 def units_by_volume() -> tuple[list[str], list[int]]:
-    text = resources.files("hotline.dispatch").joinpath("data/units.csv").read_text("utf-8")
-    rows = [r for r in csv.DictReader(text.splitlines()) if r["kind"] != "hotline"]
-    return [r["name"] for r in rows], [int(r["assigned_2022_01_02"]) for r in rows]
+    units = [unit for unit in seed_units() if unit.kind != "hotline"]
+    return [unit.name for unit in units], [unit.assigned_in_seed for unit in units]
 
 
 def created(rng: random.Random, unit: str) -> TicketCreated:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from hotline.intake import phones
+from hotline.shared.domain import phones
 from hotline.shared.domain.text import text_matcher
 from hotline.shared.domain.text_quality import garbled, resolution_findings, too_simple
 

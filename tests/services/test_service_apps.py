@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hotline.shared.messaging.events import CONSUMER_GROUPS
 from hotline.shared.migrations import alembic_config, upgrade
 from hotline.shared.stack.embedded import free_port
 from hotline.shared.stack.services import SERVICES, ServiceEntry
@@ -138,3 +139,22 @@ def test_migrations_never_import_application_code_or_read_data_files(
         assert foreign == [], f"{migration.name} imports {foreign}"
         assert "open(" not in source
         assert "resources" not in source
+
+
+def test_the_consumer_groups_table_names_every_group_that_reads_each_topic(
+    service: ServiceEntry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The relay's low-water mark is only as good as CONSUMER_GROUPS: every group a service
+    runs must be there for each topic it reads, and nothing else for this service."""
+    monkeypatch.setenv("HOTLINE_ENVIRONMENT", "test")
+    definition = app_of(service).state.definition
+    specs = definition.consumers(definition.context(definition.settings_factory()))
+    reads = {(spec.name, topic) for spec in specs for topic in spec.topics}
+    groups = {spec.name for spec in specs}
+    declared = {
+        (group, topic)
+        for topic, names in CONSUMER_GROUPS.items()
+        for group in names
+        if group in groups or group == service.name
+    }
+    assert reads == declared

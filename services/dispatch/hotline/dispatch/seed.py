@@ -1,5 +1,5 @@
 """The data step run after dispatch's migrations: an empty unit registry gets the bulletin's 56
-units (data/units.csv). A registry that has units is the supervisors' and is left alone."""
+units (hotline.shared.domain.units). A registry with units is the supervisors' and is left as is."""
 
 from sqlalchemy import Connection, func, insert, select
 

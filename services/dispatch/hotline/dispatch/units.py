@@ -1,8 +1,6 @@
 """The unit registry: seeded from the bulletin's Attachment 1, kept by supervisors."""
 
-import csv
 from datetime import UTC, datetime
-from importlib import resources
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -11,22 +9,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hotline.dispatch import credentials
 from hotline.dispatch.models import DispatchTicket, Unit, UnitCredential
 from hotline.dispatch.schemas import CredentialIssued, UnitCreate, UnitPublic, UnitUpdate
+from hotline.shared.domain.units import seed_units
 from hotline.shared.web.problems import Problem
 
 
 def seed_rows() -> list[dict[str, object]]:
-    """The 56 units of the seed's Attachment 1, with the remit we gave each (data/units.csv)."""
-    text = resources.files("hotline.dispatch").joinpath("data/units.csv").read_text("utf-8")
+    """The 56 units of the seed's Attachment 1, with the remit we gave each."""
     return [
         {
-            "unit_id": row["code"],
-            "name": row["name"],
-            "kind": row["kind"],
-            "categories": [c for c in row["categories"].split("|") if c],
-            "location_prefixes": [p for p in row["location_prefixes"].split("|") if p],
+            "unit_id": unit.unit_id,
+            "name": unit.name,
+            "kind": unit.kind,
+            "categories": list(unit.categories),
+            "location_prefixes": list(unit.location_prefixes),
             "active": True,
         }
-        for row in csv.DictReader(text.splitlines())
+        for unit in seed_units()
     ]
 
 

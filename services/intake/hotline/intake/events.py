@@ -1,7 +1,7 @@
 """The events intake announces about a ticket, built from its row."""
 
-from hotline.intake import phones
 from hotline.intake.models import Ticket
+from hotline.shared.domain import phones
 from hotline.shared.messaging.events import (
     PhoneNumber,
     TicketClosed,

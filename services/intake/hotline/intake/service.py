@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.intake import metrics, phones, repeats
+from hotline.intake import metrics, repeats
 from hotline.intake.config import IntakeOptions
 from hotline.intake.events import HOTLINE_UNIT, SOURCE, accepted_events, phone
 from hotline.intake.models import (
@@ -34,6 +34,7 @@ from hotline.intake.schemas import (
 )
 from hotline.intake.validation import call_errors, notice_errors, ticket_errors
 from hotline.shared.db import after_commit
+from hotline.shared.domain import phones
 from hotline.shared.domain.text import encode_terms, text_matcher
 from hotline.shared.messaging import deliveries
 from hotline.shared.messaging.deliveries import Answer

@@ -7,8 +7,8 @@ messages) and what cannot be true (a call that ended before it started).
 import re
 from datetime import datetime, timedelta
 
-from hotline.intake import phones
 from hotline.intake.schemas import CallRecordIn, NoticeIn, TicketIn
+from hotline.shared.domain import phones
 from hotline.shared.domain.text_quality import garbled, resolution_findings
 
 FieldError = dict[str, str]

@@ -40,17 +40,24 @@ from hotline.shared.web.metrics import CONSUMER_HANDLER_FAILURES, EVENTS_CONSUME
 log = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncSession, Any], Awaitable[None]]
+BatchHandler = Callable[[AsyncSession, list[Any]], Awaitable[None]]
 POLL_TIMEOUT_MS = 500
 DEAD_LETTER_COPY_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
 class ConsumerSpec:
-    """A consumer group: the topics it reads and one handler per event type it cares about."""
+    """A consumer group: the topics it reads and one handler per event type it cares about.
+
+    With `batch`, the events of a fetched batch that this group handles are applied together,
+    in one transaction, by `batch` (their ids recorded with them, in order); if that fails for
+    a reason of the events' own, each is applied alone, so only the one at fault is parked.
+    `handlers` then only names the types to apply."""
 
     name: str
     topics: tuple[str, ...]
     handlers: Mapping[str, Handler]
+    batch: BatchHandler | None = None
 
 
 @dataclass(frozen=True)
@@ -127,6 +134,13 @@ class IdempotentConsumer:
         records: list[ConsumerRecord[bytes, bytes]],
     ) -> None:
         """Process in order, then commit the offset after the last record done."""
+        if self.spec.batch is not None:
+            try:
+                await self.process_batch([Record.of(record) for record in records])
+            except Stopped:
+                return
+            await consumer.commit({partition: records[-1].offset + 1})
+            return
         next_offset = None
         for record in records:
             if self._stop.is_set():
@@ -156,6 +170,68 @@ class IdempotentConsumer:
         outcome = await self._apply_with_retries(self.spec.handlers[event.type], event, record)
         EVENTS_CONSUMED.labels(self.spec.name, event.type, outcome).inc()
         return outcome
+
+    async def process_batch(self, records: list[Record]) -> None:
+        """Apply a fetched batch in one transaction (see `ConsumerSpec.batch`)."""
+        assert self.spec.batch is not None
+        batch = self.spec.batch
+        wanted: list[tuple[Record, AnyEvent]] = []
+        for record in records:
+            event_type = _event_type(record.value)
+            if event_type is not None and event_type not in self.spec.handlers:
+                outcome = "ignored" if event_type in KNOWN_EVENT_TYPES else "skipped_unknown"
+                EVENTS_CONSUMED.labels(self.spec.name, _label(event_type), outcome).inc()
+                continue
+            try:
+                wanted.append((record, parse_event(record.value)))
+            except ValidationError as error:
+                await self._park(record, None, f"unreadable event: {error}", attempts=0)
+                EVENTS_CONSUMED.labels(self.spec.name, "unreadable", "dead_lettered").inc()
+        if not wanted:
+            return
+        backoff = self._backoff()
+        while True:
+            if self._stop.is_set():
+                raise Stopped
+            try:
+                applied = await self._apply_batch_once(batch, [event for _, event in wanted])
+                break
+            except Exception as error:
+                if database_unavailable(error):
+                    log.warning("consumer %s waits for the database (%r)", self.spec.name, error)
+                    await sleep_unless_stopped(self._stop, backoff.next_delay())
+                    continue
+                log.warning(
+                    "consumer %s applies a batch of %d one by one (%r)",
+                    self.spec.name,
+                    len(wanted),
+                    error,
+                )
+                for record, event in wanted:
+                    outcome = await self._apply_with_retries(
+                        lambda session, one: batch(session, [one]), event, record
+                    )
+                    EVENTS_CONSUMED.labels(self.spec.name, event.type, outcome).inc()
+                return
+        for _, event in wanted:
+            outcome = "applied" if event.id in applied else "duplicate"
+            EVENTS_CONSUMED.labels(self.spec.name, event.type, outcome).inc()
+
+    async def _apply_batch_once(self, batch: BatchHandler, events: list[AnyEvent]) -> set[Any]:
+        processed = self.tables.processed_events
+        async with unit_of_work(self.sessions) as session:
+            first_time = set(
+                await session.scalars(
+                    pg_insert(processed)
+                    .values([{"consumer": self.spec.name, "event_id": e.id} for e in events])
+                    .on_conflict_do_nothing()
+                    .returning(processed.c.event_id)
+                )
+            )
+            fresh = list({e.id: e for e in events if e.id in first_time}.values())
+            if fresh:
+                await batch(session, fresh)
+        return first_time
 
     async def _apply_with_retries(self, handler: Handler, event: AnyEvent, record: Record) -> str:
         backoff = self._backoff()

@@ -29,8 +29,9 @@ DEAD_LETTER_SUFFIX = ".dlt"
 # oldest event one of them has not committed past, so a broker that lost its log is sent only
 # that and what came after; tests hold every service's consumers to this table.
 CONSUMER_GROUPS: dict[str, tuple[str, ...]] = {
-    TICKETS_TOPIC: ("intake", "dispatch", "callback"),
-    CALLBACKS_TOPIC: ("callback",),
+    TICKETS_TOPIC: ("intake", "dispatch", "callback", "scoring"),
+    CALLS_TOPIC: ("scoring",),
+    CALLBACKS_TOPIC: ("callback", "scoring"),
 }
 
 CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8"

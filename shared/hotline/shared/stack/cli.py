@@ -122,6 +122,7 @@ def fresh_secrets_env() -> str:
         ),
         "HOTLINE_CALLBACK_AGENT_TOKENS": f'{{"agents": "{secrets.new_token()}"}}',
         "HOTLINE_CALLBACK_SURVEY_WEBHOOK_SECRET": survey,
+        "HOTLINE_SCORING_READER_TOKENS": f'{{"supervisor": "{secrets.new_token()}"}}',
         "HOTLINE_OPERATOR_TOKENS": f'{{"operator": "{secrets.new_token()}"}}',
     }
     lines = ["# Made by `hotline secrets`: keep it out of version control and share it wisely."]

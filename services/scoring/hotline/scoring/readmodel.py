@@ -1,0 +1,286 @@
+"""The read model, kept from the others' events in batches: every ticket event stored as it came,
+each touched ticket folded again from all of its events, call records and spot checks kept, and
+the rules run on every record that changed (its findings replaced by what it breaks now)."""
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hotline.scoring.fold import HOTLINE_UNIT, StoredEvent, fold
+from hotline.scoring.models import (
+    Finding,
+    KnownUnit,
+    ScoredCall,
+    ScoredTicket,
+    SpotCheck,
+    TicketEvent,
+)
+from hotline.shared.domain import quality
+from hotline.shared.domain.quality import CallDocument, RuleContext
+from hotline.shared.domain.working_days import LOCAL_TIME
+from hotline.shared.messaging.events import (
+    CallbackCompleted,
+    CallbackSpotChecked,
+    CallRecorded,
+    Event,
+    utc_now,
+)
+
+# What the read model takes from the topics.
+TICKET_EVENT_TYPES = (
+    "ticket.created",
+    "ticket.handed_over",
+    "ticket.dispatched",
+    "ticket.signed",
+    "ticket.replied",
+    "ticket.reply_reviewed",
+    "ticket.return_requested",
+    "ticket.return_reviewed",
+    "ticket.extension_requested",
+    "ticket.extension_reviewed",
+    "ticket.overdue",
+    "ticket.closed",
+    "ticket.reopened",
+    "ticket.merged",
+)
+EVENT_TYPES = (*TICKET_EVENT_TYPES, "call.recorded", "callback.completed", "callback.spot_checked")
+
+
+@dataclass(frozen=True)
+class RuleSettings:
+    city_code: str
+    call_grace: timedelta
+
+
+async def apply(session: AsyncSession, events: Sequence[Event], rules: RuleSettings) -> None:
+    """Take a batch of events into the read model (idempotent: the consumer already dropped
+    the ones it had processed, and every write here is keyed)."""
+    stored = [_stored(event) for event in events if _ticket_of(event) is not None]
+    if stored:
+        await session.execute(pg_insert(TicketEvent).values(stored).on_conflict_do_nothing())
+    calls = [event for event in events if isinstance(event, CallRecorded)]
+    if calls:
+        await _keep_calls(session, calls, rules)
+    checks = [event for event in events if isinstance(event, CallbackSpotChecked)]
+    if checks:
+        await session.execute(
+            pg_insert(SpotCheck)
+            .values(
+                [
+                    {
+                        "event_id": check.id,
+                        "ticket_no": check.data.ticket_no,
+                        "unit_id": check.data.unit_id,
+                        "satisfaction": check.data.satisfaction,
+                        "checked_at": check.data.checked_at,
+                        "period": check.data.checked_at.astimezone(LOCAL_TIME).date(),
+                    }
+                    for check in checks
+                ]
+            )
+            .on_conflict_do_nothing()
+        )
+    touched = {row["ticket_no"] for row in stored}
+    if calls:
+        touched |= set(
+            await session.scalars(
+                select(ScoredTicket.ticket_no).where(
+                    ScoredTicket.call_id.in_([call.data.call_id for call in calls])
+                )
+            )
+        )
+    await refold(session, touched, rules)
+
+
+async def refold(session: AsyncSession, ticket_nos: Iterable[str], rules: RuleSettings) -> None:
+    """Fold each ticket again from all its events, and check it against the rules."""
+    ticket_nos = sorted(set(ticket_nos))
+    if not ticket_nos:
+        return
+    events: dict[str, list[StoredEvent]] = defaultdict(list)
+    for row in await session.execute(
+        select(
+            TicketEvent.ticket_no,
+            TicketEvent.event_type,
+            TicketEvent.version,
+            TicketEvent.occurred_at,
+            TicketEvent.data,
+        ).where(TicketEvent.ticket_no.in_(ticket_nos))
+    ):
+        events[row.ticket_no].append(
+            StoredEvent(row.event_type, row.version, row.occurred_at, row.data)
+        )
+    folded = {ticket_no: fold(ticket_no, events[ticket_no]) for ticket_no in ticket_nos}
+    units = {uid: name for f in folded.values() for uid, name in f.units_seen.items()}
+    if units:
+        await session.execute(
+            pg_insert(KnownUnit)
+            .values([{"name": name, "unit_id": uid} for uid, name in units.items()])
+            .on_conflict_do_update(
+                index_elements=[KnownUnit.name], set_={"unit_id": KnownUnit.unit_id}
+            )
+        )
+    rows = [
+        result.values
+        | {"document": result.bundle.model_dump(mode="json") if result.bundle else None}
+        for result in folded.values()
+    ]
+    statement = pg_insert(ScoredTicket).values(rows)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[ScoredTicket.ticket_no],
+            set_={name: statement.excluded[name] for name in rows[0] if name != "ticket_no"}
+            | {"updated_at": utc_now()},
+        )
+    )
+    call_ids = [
+        r.bundle.ticket.call_id for r in folded.values() if r.bundle and r.bundle.ticket.call_id
+    ]
+    call_documents = {
+        row.call_id: CallDocument.model_validate(row.document)
+        for row in await session.execute(
+            select(ScoredCall.call_id, ScoredCall.document).where(ScoredCall.call_id.in_(call_ids))
+        )
+    }
+    context = await rule_context(session, rules)
+    findings: list[dict[str, Any]] = []
+    for ticket_no, result in folded.items():
+        if result.bundle is None:
+            continue
+        bundle = result.bundle
+        if bundle.ticket.call_id in call_documents:
+            bundle = bundle.model_copy(update={"call": call_documents[bundle.ticket.call_id]})
+        for found in quality.check_ticket(bundle, context):
+            if found.code.startswith("C"):
+                continue  # the call's own findings are the call's
+            findings.append(_finding("ticket", ticket_no, found, result.values))
+    await _replace_findings(session, "ticket", ticket_nos, findings)
+
+
+async def _keep_calls(
+    session: AsyncSession, calls: list[CallRecorded], rules: RuleSettings
+) -> None:
+    documents = {}
+    for call in calls:
+        data = call.data
+        documents[data.call_id] = CallDocument(
+            call_id=data.call_id,
+            line=data.line,
+            direction=data.direction,
+            caller_number=data.caller.number,
+            callee_number=data.callee.number,
+            agent_id=data.agent_id,
+            started_at=data.started_at,
+            queued_at=data.queued_at,
+            ringing_at=data.ringing_at,
+            connected_at=data.connected_at,
+            ended_at=data.ended_at,
+            talk_seconds=data.talk_seconds,
+            recording_url=data.recording_url,
+        )
+    rows = [
+        {
+            "call_id": document.call_id,
+            "period": document.started_at.astimezone(LOCAL_TIME).date(),
+            "line": document.line,
+            "direction": document.direction,
+            "agent_id": document.agent_id,
+            "connected_at": document.connected_at,
+            "ended_at": document.ended_at,
+            "document": document.model_dump(mode="json"),
+        }
+        for document in documents.values()
+    ]
+    await session.execute(pg_insert(ScoredCall).values(rows).on_conflict_do_nothing())
+    context = await rule_context(session, rules)
+    findings = [
+        _finding("call", document.call_id, found, {"period": row["period"], "unit_name": None})
+        for document, row in zip(documents.values(), rows, strict=True)
+        for found in quality.check_call(document, context)
+    ]
+    await _replace_findings(session, "call", list(documents), findings)
+
+
+async def rule_context(session: AsyncSession, rules: RuleSettings) -> RuleContext:
+    known = frozenset(await session.scalars(select(KnownUnit.name)))
+    return RuleContext(
+        now=utc_now(), city_code=rules.city_code, known_units=known, call_grace=rules.call_grace
+    )
+
+
+def _finding(
+    kind: str, subject: str, found: quality.Finding, values: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "subject_kind": kind,
+        "subject": subject,
+        "code": found.code,
+        "field": found.field,
+        "message": found.message,
+        "period": values.get("period"),
+        "unit_name": values.get("unit_name"),
+    }
+
+
+async def _replace_findings(
+    session: AsyncSession, kind: str, subjects: list[str], findings: list[dict[str, Any]]
+) -> None:
+    await session.execute(
+        delete(Finding).where(Finding.subject_kind == kind, Finding.subject.in_(subjects))
+    )
+    if findings:
+        unique = {(f["subject"], f["code"], f["field"]): f for f in findings}
+        await session.execute(insert(Finding).values(list(unique.values())))
+
+
+def _document(bundle: quality.TicketBundle | None) -> dict[str, Any] | None:
+    return bundle.model_dump(mode="json") if bundle else None
+
+
+def _ticket_of(event: Event) -> str | None:
+    if event.type in TICKET_EVENT_TYPES:
+        return event.subject
+    if isinstance(event, CallbackCompleted):
+        return event.data.ticket_no
+    return None
+
+
+def _stored(event: Event) -> dict[str, Any]:
+    data = event.model_dump(mode="json")["data"]
+    return {
+        "event_id": event.id,
+        "ticket_no": _ticket_of(event),
+        "event_type": event.type,
+        "version": event.version,
+        "occurred_at": event.time,
+        "data": data,
+    }
+
+
+async def phone_tickets_past_grace(
+    session: AsyncSession, now: datetime, grace: timedelta, limit: int = 500
+) -> list[str]:
+    """Phone tickets whose call record has not come within the grace (T01), not yet found."""
+    flagged = select(Finding.subject).where(Finding.code == "T01")
+    rows = await session.scalars(
+        select(ScoredTicket.ticket_no)
+        .outerjoin(ScoredCall, ScoredCall.call_id == ScoredTicket.call_id)
+        .where(
+            ScoredTicket.channel == "phone",
+            ScoredCall.call_id.is_(None),
+            ScoredTicket.accepted_at < now - grace,
+            ScoredTicket.accepted_at > now - grace - timedelta(days=30),
+            ScoredTicket.ticket_no.not_in(flagged),
+        )
+        .limit(limit)
+    )
+    return list(rows)
+
+
+__all__ = ["EVENT_TYPES", "HOTLINE_UNIT", "RuleSettings", "apply", "refold"]

@@ -1,0 +1,131 @@
+"""The data-quality score of a period (Attachment 4): 100 points, 10 off for each finding,
+double for a rule that fires "frequently", never below 0; the normative score is that × 20%.
+Timeliness (10 points) comes from provincial-sync's upload delays; until it reports them it is
+null, never an invented figure."""
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hotline.scoring.config import ScoringOptions
+from hotline.scoring.models import Finding, ScoredCall
+from hotline.shared.domain import quality
+
+POINTS_PER_FINDING = 10
+NORMATIVE_WEIGHT = 0.2
+
+
+class RuleScore(BaseModel):
+    code: str
+    rule: str
+    findings: int
+    deducted: int
+    doubled: bool = Field(description="Fired more often than the period allows: twice the points")
+    deducts: bool = Field(description="False for T17 before its start date: reported only")
+
+
+class Score(BaseModel):
+    start: date = Field(alias="from")
+    end: date = Field(alias="to")
+    findings: int
+    rules: list[RuleScore]
+    deductions: int
+    normative_score: int = Field(description="100 − deductions, never below 0")
+    normative_points: float = Field(description="normative_score × 20%: at most 20 points")
+    timeliness_points: float | None = Field(
+        description="At most 10; null until provincial-sync reports upload delays"
+    )
+
+    model_config = {"populate_by_name": True}
+
+
+async def score(session: AsyncSession, start: date, end: date, options: ScoringOptions) -> Score:
+    counted = dict(
+        (
+            await session.execute(
+                select(Finding.code, func.count())
+                .where(Finding.period.between(start, end))
+                .group_by(Finding.code)
+            )
+        ).all()
+    )
+    if options.t17_deducted_from is not None and "T17" in counted:
+        counted["T17_due"] = await session.scalar(  # type: ignore[assignment]
+            select(func.count()).where(
+                Finding.code == "T17",
+                Finding.period.between(max(start, options.t17_deducted_from), end),
+            )
+        )
+    seats = await seat_findings(session, start, end, options)
+    if seats:
+        counted["S01"] = counted.get("S01", 0) + len(seats)
+    rules = []
+    for code, item in quality.RULES.items():
+        findings = int(counted.get(code, 0))
+        if not findings:
+            continue
+        deducts = code != "T17" or options.t17_deducted_from is not None
+        due = int(counted.get("T17_due", 0)) if code == "T17" else findings
+        doubled = findings > options.frequent_findings
+        points = POINTS_PER_FINDING * (2 if doubled else 1)
+        rules.append(
+            RuleScore(
+                code=code,
+                rule=item.text,
+                findings=findings,
+                deducted=points * due if deducts else 0,
+                doubled=doubled,
+                deducts=deducts,
+            )
+        )
+    deductions = sum(rule.deducted for rule in rules)
+    normative = max(0, 100 - deductions)
+    return Score(
+        start=start,
+        end=end,
+        findings=sum(rule.findings for rule in rules),
+        rules=rules,
+        deductions=deductions,
+        normative_score=normative,
+        normative_points=round(normative * NORMATIVE_WEIGHT, 2),
+        timeliness_points=None,
+    )
+
+
+async def seat_findings(
+    session: AsyncSession, start: date, end: date, options: ScoringOptions
+) -> list[quality.Finding]:
+    """S01: the seats reported for the city against the most agents on calls at one time."""
+    if options.reported_seats is None:
+        return []
+    rows = await session.execute(
+        select(ScoredCall.agent_id, ScoredCall.connected_at, ScoredCall.ended_at).where(
+            ScoredCall.period.between(start, end),
+            ScoredCall.connected_at.is_not(None),
+            ScoredCall.agent_id.is_not(None),
+        )
+    )
+    report = quality.SeatReport(
+        reported_seats=options.reported_seats, agents_at_once=agents_at_once(list(rows))
+    )
+    return quality.check_seats(report, quality.RuleContext(now=datetime.now().astimezone()))
+
+
+def agents_at_once(calls: list[tuple[str | None, datetime | None, datetime]]) -> int:
+    """The most distinct agents on a call at the same moment (a sweep over start and end)."""
+    moments: list[tuple[datetime, int, str]] = []
+    for agent, connected, ended in calls:
+        if agent is None or connected is None:
+            continue
+        moments += [(connected, 1, agent), (ended, -1, agent)]
+    moments.sort(key=lambda moment: (moment[0], moment[1]))
+    on_call: dict[str, int] = {}
+    most = 0
+    for _, step, agent in moments:
+        on_call[agent] = on_call.get(agent, 0) + step
+        if on_call[agent] <= 0:
+            del on_call[agent]
+        most = max(most, len(on_call))
+    return most

@@ -1,0 +1,69 @@
+"""Scoring on the real servers: its app with its batch consumer and timers running, events put
+on the broker's topics as the other services would, and a reader's client."""
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hotline.shared.messaging.events import Event, serialize_event
+from hotline.shared.migrations import upgrade
+from tests.conftest import Servers
+from tests.support import running
+
+READER_TOKEN = "test-scoring-reader-token-for-clerks"
+READER = {"Authorization": f"Bearer {READER_TOKEN}"}
+
+
+@dataclass
+class Scoring:
+    http: httpx.AsyncClient
+    engine: AsyncEngine
+    servers: Servers
+
+    async def publish(self, events: Iterable[Event]) -> None:
+        """On the topics, keyed as the relays key them (not through any outbox)."""
+        producer = AIOKafkaProducer(bootstrap_servers=self.servers.kafka_bootstrap, linger_ms=5)
+        await producer.start()
+        try:
+            sent = [
+                await producer.send(event.topic, serialize_event(event), key=event.key.encode())
+                for event in events
+            ]
+            await asyncio.gather(*sent)
+        finally:
+            await producer.stop()
+
+    async def get(self, path: str, **params: Any) -> httpx.Response:
+        return await self.http.get(path, params=params, headers=READER)
+
+    async def until(
+        self, probe: Callable[[], Awaitable[bool]], within: float = 60, what: str = ""
+    ) -> None:
+        deadline = time.monotonic() + within
+        while not await probe():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"not within {within}s: {what}")
+            await asyncio.sleep(0.25)
+
+
+@pytest.fixture(scope="module")
+async def scoring(engine: AsyncEngine, servers: Servers) -> AsyncIterator[Scoring]:
+    await upgrade(engine, "hotline.scoring")
+    from hotline.scoring.main import app
+
+    async with running(
+        app,
+        servers,
+        scoring_reader_tokens=json.dumps({"李科长": READER_TOKEN}),
+        scoring_grace_check_interval_seconds="3600",
+        scoring_metrics_interval_seconds="3600",
+    ) as http:
+        yield Scoring(http, engine, servers)
