@@ -30,7 +30,10 @@ async def month(scoring: Scoring) -> Month:
         report = (await scoring.get("/v1/reports/units", **{"from": FIRST, "to": LAST})).json()
         expected = month.expected_units()
         rows = {row["unit"]: row for row in report["rows"]}
-        return all(
+        calls = (await scoring.get("/v1/reports/bulletin", **{"from": FIRST, "to": LAST})).json()
+        return calls["calls"]["inbound"] + calls["calls"]["outbound"] == len(
+            month.tickets
+        ) + month.outbound_calls and all(
             rows.get(unit, {}).get(key) == value
             for unit, counts in expected.items()
             for key, value in counts.items()

@@ -69,7 +69,7 @@ def fold(ticket_no: str, events: list[StoredEvent]) -> Folded:
         version = max(version, event.version)
         updated = max(updated, event.occurred_at) if updated else event.occurred_at
         if kind in ("ticket.created", "ticket.handed_over"):
-            created = created or data
+            created = created or dict(data)
             if kind == "ticket.created":
                 state |= {
                     key: data.get(key)
@@ -118,6 +118,8 @@ def fold(ticket_no: str, events: list[StoredEvent]) -> Folded:
         elif kind == "ticket.reopened":
             reopened += 1
             state |= {"status": "open", "closed_at": None}
+        elif kind == "ticket.corrected" and created is not None:
+            created |= data["changes"]
         elif kind == "ticket.merged":
             state |= {
                 key: data.get(key)

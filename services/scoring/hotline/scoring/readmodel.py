@@ -48,6 +48,7 @@ TICKET_EVENT_TYPES = (
     "ticket.closed",
     "ticket.reopened",
     "ticket.merged",
+    "ticket.corrected",
 )
 EVENT_TYPES = (*TICKET_EVENT_TYPES, "call.recorded", "callback.completed", "callback.spot_checked")
 

@@ -177,6 +177,34 @@ class TicketMerged(Event):
     data: TicketMergedData
 
 
+CorrectableField = Literal[
+    "caller_salutation",
+    "request_type",
+    "category",
+    "business_environment",
+    "location_code",
+    "address",
+    "content",
+]
+
+
+class TicketCorrectedData(EventData):
+    """A person corrected what the ticket records (a wrong category, a salutation left as
+    digits): the fields named take their new values, from this version on. Like a merge, intake
+    may raise it while dispatch holds the ticket; holders apply it whatever its version."""
+
+    ticket_no: str
+    changes: dict[CorrectableField, str | bool | None]
+    corrected_by: str
+    reason: str
+    corrected_at: AwareDatetime
+
+
+class TicketCorrected(Event):
+    type: Literal["ticket.corrected"] = "ticket.corrected"
+    data: TicketCorrectedData
+
+
 class TicketClosedData(EventData):
     ticket_no: str
     closed_at: AwareDatetime
@@ -375,6 +403,7 @@ AnyEvent = Annotated[
     | TicketCreated
     | TicketHandedOver
     | TicketMerged
+    | TicketCorrected
     | TicketDispatched
     | TicketSigned
     | TicketReturnRequested
