@@ -1,7 +1,8 @@
 """Chinese text matching in one place: what a ticket is about, once the agents' stock phrasing,
 the place and the caller are set aside; and how alike two tickets are in that substance.
 
-Text is segmented with `jieba` (with the hotline's own words added), the stock phrases and
+Text is segmented with jieba's dictionary and algorithm (jieba-rs through `rjieba`, with the
+hotline's own words added), the stock phrases and
 place names dropped, synonyms folded (天然气 → 燃气), and what is left weighed by rarity (the
 inverse document frequencies `jieba` ships, from a general Chinese corpus): two tickets that
 share only "市民反映……请相关部门尽快处理" share nothing, and two that share 下水道 and 堵塞
@@ -21,6 +22,7 @@ from importlib import resources
 
 import jieba
 import jieba.analyse
+import rjieba
 
 Terms = Mapping[str, float]
 jieba.setLogLevel(logging.WARNING)  # it narrates building its dictionary at DEBUG
@@ -81,21 +83,21 @@ class TextMatcher:
         domain_words: Iterable[str],
         synonyms: Mapping[str, str],
     ) -> None:
-        self._tokenizer = jieba.Tokenizer()
+        self._tokenizer = rjieba.Jieba()
         for word in (*domain_words, *synonyms, *synonyms.values()):
-            self._tokenizer.add_word(word, freq=100_000)
+            self._tokenizer.add_word(word, 100_000, None)
         self._stock = frozenset(stock_phrases)
         for phrase in self._stock:
             if len(phrase) > 1:
-                self._tokenizer.add_word(phrase, freq=100_000)
+                self._tokenizer.add_word(phrase, 100_000, None)
         self._synonyms = dict(synonyms)
         tfidf = jieba.analyse.TFIDF()
         self._idf: dict[str, float] = tfidf.idf_freq
         self._median_idf: float = tfidf.median_idf
 
     def warm_up(self) -> None:
-        """Load the dictionary now rather than on the first ticket."""
-        self._tokenizer.initialize()
+        """Segment once now, so the first ticket does not pay for loading anything."""
+        self._tokenizer.cut("市民反映路灯不亮", True)
 
     def substance(self, text: str, *, places: Iterable[str] = ()) -> dict[str, float]:
         """The words that say what the text is about, each weighed by its rarity (TF-IDF)."""
@@ -140,7 +142,7 @@ class TextMatcher:
 
     def _words(self, text: str) -> list[str]:
         normalized = unicodedata.normalize("NFKC", text).lower()
-        return [word.strip() for word in self._tokenizer.lcut(normalized) if word.strip()]
+        return [word.strip() for word in self._tokenizer.cut(normalized, True) if word.strip()]
 
     def _meaningful(self, word: str) -> bool:
         if len(word) < MIN_TERM_CHARS or word in self._stock or HAS_DIGIT.search(word):

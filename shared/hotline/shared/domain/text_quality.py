@@ -5,7 +5,6 @@ punctuation; T10: a resolution that only says "已告知" or is too short to say
 """
 
 import re
-import unicodedata
 
 # Phrases the province names as saying nothing about what was done.
 EMPTY_PHRASES = ("已告知", "咨询后答复", "在线办结", "转办办结", "已处理", "已回复", "已办结")
@@ -13,13 +12,13 @@ MIN_RESOLUTION_CHARS = 10
 _MOJIBAKE = re.compile(r"\ufffd|锟斤拷|烫烫烫|屯屯屯|Ã.|â€")
 _PUNCTUATION_RUN = re.compile(r"[!！?？。，,.、;；:：~～\-—]{4,}")
 _NOT_WORD = re.compile(r"[\W_]+")
+# Control characters (Unicode category Cc) but the tab and the line feed.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def garbled(text: str) -> bool:
     """T09: replacement characters, classic mojibake, control characters, punctuation runs."""
-    if _MOJIBAKE.search(text) or _PUNCTUATION_RUN.search(text):
-        return True
-    return any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in text)
+    return bool(_MOJIBAKE.search(text) or _PUNCTUATION_RUN.search(text) or _CONTROL.search(text))
 
 
 def too_simple(resolution: str) -> bool:
