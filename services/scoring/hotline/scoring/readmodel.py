@@ -6,9 +6,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,6 +53,15 @@ TICKET_EVENT_TYPES = (
 EVENT_TYPES = (*TICKET_EVENT_TYPES, "call.recorded", "callback.completed", "callback.spot_checked")
 
 
+# Tables for the bulk statements: one statement compiled once, the rows passed as parameters
+# (executemany), rather than one VALUES list per batch that has to be compiled every time.
+TICKET_EVENTS = cast(Table, TicketEvent.__table__)
+SPOT_CHECKS = cast(Table, SpotCheck.__table__)
+CALLS = cast(Table, ScoredCall.__table__)
+UNITS = cast(Table, KnownUnit.__table__)
+FINDINGS = cast(Table, Finding.__table__)
+
+
 @dataclass(frozen=True)
 class RuleSettings:
     city_code: str
@@ -64,28 +73,25 @@ async def apply(session: AsyncSession, events: Sequence[Event], rules: RuleSetti
     the ones it had processed, and every write here is keyed)."""
     stored = [_stored(event) for event in events if _ticket_of(event) is not None]
     if stored:
-        await session.execute(pg_insert(TicketEvent).values(stored).on_conflict_do_nothing())
+        await session.execute(pg_insert(TICKET_EVENTS).on_conflict_do_nothing(), stored)
     calls = [event for event in events if isinstance(event, CallRecorded)]
     if calls:
         await _keep_calls(session, calls, rules)
     checks = [event for event in events if isinstance(event, CallbackSpotChecked)]
     if checks:
         await session.execute(
-            pg_insert(SpotCheck)
-            .values(
-                [
-                    {
-                        "event_id": check.id,
-                        "ticket_no": check.data.ticket_no,
-                        "unit_id": check.data.unit_id,
-                        "satisfaction": check.data.satisfaction,
-                        "checked_at": check.data.checked_at,
-                        "period": check.data.checked_at.astimezone(LOCAL_TIME).date(),
-                    }
-                    for check in checks
-                ]
-            )
-            .on_conflict_do_nothing()
+            pg_insert(SPOT_CHECKS).on_conflict_do_nothing(),
+            [
+                {
+                    "event_id": check.id,
+                    "ticket_no": check.data.ticket_no,
+                    "unit_id": check.data.unit_id,
+                    "satisfaction": check.data.satisfaction,
+                    "checked_at": check.data.checked_at,
+                    "period": check.data.checked_at.astimezone(LOCAL_TIME).date(),
+                }
+                for check in checks
+            ],
         )
     touched = {row["ticket_no"] for row in stored}
     if calls:
@@ -121,24 +127,22 @@ async def refold(session: AsyncSession, ticket_nos: Iterable[str], rules: RuleSe
     units = {uid: name for f in folded.values() for uid, name in f.units_seen.items()}
     if units:
         await session.execute(
-            pg_insert(KnownUnit)
-            .values([{"name": name, "unit_id": uid} for uid, name in units.items()])
-            .on_conflict_do_update(
-                index_elements=[KnownUnit.name], set_={"unit_id": KnownUnit.unit_id}
-            )
+            pg_insert(UNITS).on_conflict_do_nothing(index_elements=["name"]),
+            [{"name": name, "unit_id": uid} for uid, name in units.items()],
         )
     rows = [
         result.values
         | {"document": result.bundle.model_dump(mode="json") if result.bundle else None}
         for result in folded.values()
     ]
-    statement = pg_insert(ScoredTicket).values(rows)
+    upsert = pg_insert(cast(Table, ScoredTicket.__table__))
     await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[ScoredTicket.ticket_no],
-            set_={name: statement.excluded[name] for name in rows[0] if name != "ticket_no"}
-            | {"updated_at": utc_now()},
-        )
+        upsert.on_conflict_do_update(
+            index_elements=["ticket_no"],
+            set_={name: upsert.excluded[name] for name in rows[0] if name != "ticket_no"}
+            | {"updated_at": func.now()},
+        ),
+        rows,
     )
     call_ids = [
         r.bundle.ticket.call_id for r in folded.values() if r.bundle and r.bundle.ticket.call_id
@@ -198,7 +202,7 @@ async def _keep_calls(
         }
         for document in documents.values()
     ]
-    await session.execute(pg_insert(ScoredCall).values(rows).on_conflict_do_nothing())
+    await session.execute(pg_insert(CALLS).on_conflict_do_nothing(), rows)
     context = await rule_context(session, rules)
     findings = [
         _finding("call", document.call_id, found, {"period": row["period"], "unit_name": None})
@@ -237,7 +241,7 @@ async def _replace_findings(
     )
     if findings:
         unique = {(f["subject"], f["code"], f["field"]): f for f in findings}
-        await session.execute(insert(Finding).values(list(unique.values())))
+        await session.execute(insert(FINDINGS), list(unique.values()))
 
 
 def _document(bundle: quality.TicketBundle | None) -> dict[str, Any] | None:
