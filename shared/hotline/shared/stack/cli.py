@@ -33,6 +33,10 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser(
         "secrets", help="print a fresh set of secrets as an .env file (docker compose reads it)"
     )
+    rebuild = commands.add_parser(
+        "rebuild", help="empty a read model and read its topics again from the start"
+    )
+    rebuild.add_argument("service", choices=["scoring"])
     parked = commands.add_parser("dead-letters", help="events consumers parked: list, replay")
     actions = parked.add_subparsers(dest="action", required=True)
     listing = actions.add_parser("list", help="parked events of one service, or of all")
@@ -57,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "dead-letters":
         return asyncio.run(_dead_letters(args))
+    if args.command == "rebuild":
+        return asyncio.run(_rebuild(SERVICES_BY_NAME[args.service]))
     return _migrate(args.services or [service.name for service in SERVICES])
 
 
@@ -128,6 +134,26 @@ def fresh_secrets_env() -> str:
     lines = ["# Made by `hotline secrets`: keep it out of version control and share it wisely."]
     lines += [f"{name}='{value}'" for name, value in values.items()]
     return "\n".join(lines) + "\n"
+
+
+async def _rebuild(entry: ServiceEntry) -> int:
+    from hotline.scoring.rebuild import rebuild
+
+    definition = _definition(entry)
+    runtime = build_runtime(definition, _settings(entry))
+    try:
+        for consumer in runtime.consumers:
+            events = await rebuild(
+                runtime.engine, runtime.broker, consumer.spec.name, consumer.spec.topics
+            )
+            print(
+                f"{entry.name}: read model emptied; {consumer.spec.name} will read {events} "
+                "events again when it starts"
+            )
+    finally:
+        await runtime.broker.close()
+        await runtime.engine.dispose()
+    return 0
 
 
 async def _dead_letters(args: argparse.Namespace) -> int:
