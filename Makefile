@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench render-tools clean
 
 $(INSTALLED): pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
@@ -26,6 +26,17 @@ lint: install
 test: lint
 	$(BIN)/pytest
 
+# LibreOffice and poppler, for the test that renders the Word bulletin to pages (skipped without
+# them). Installed with apt when run as root on Debian or Ubuntu; CI does; elsewhere, a hint.
+RENDER_PACKAGES := libreoffice-writer-nogui poppler-utils fonts-noto-cjk
+render-tools:
+	@if command -v soffice >/dev/null && command -v pdftoppm >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		(export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && \
+		apt-get install -y -qq --no-install-recommends $(RENDER_PACKAGES) >/dev/null) || \
+		echo "could not install $(RENDER_PACKAGES): the rendering test will be skipped"; \
+	else echo "install $(RENDER_PACKAGES) to run the rendering test"; fi
+
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
@@ -35,6 +46,7 @@ bench: install
 	$(BIN)/python -m bench.dispatch_flow
 	$(BIN)/python -m bench.broker_restart
 	$(BIN)/python -m bench.repeat_matching
+	$(BIN)/python -m bench.scoring
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

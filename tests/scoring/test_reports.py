@@ -1,10 +1,14 @@
 """A small month fed through the broker — shuffled, with duplicates — and every report checked
 against the counts the month's plan gives, computed here, not by scoring."""
 
+import asyncio
 import io
 import random
+import shutil
+import subprocess
 from collections import Counter
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -150,6 +154,73 @@ async def test_the_reports_come_as_markdown_word_and_excel(scoring: Scoring, mon
     values = [[cell.value for cell in row] for row in sheet.iter_rows()]
     assert values[2][:2] == ["承办单位", "交办总量"]
     assert [HOTLINE, month.expected_units()[HOTLINE]["assigned"]] == values[3][:2]
+
+
+RENDERERS = ("soffice", "pdftoppm", "pdftotext")
+UNIT_KEYS = ("unit", "assigned", "handled", "overdue", "callbacks", "satisfied", "unsatisfied")
+UNIT_KEYS += ("satisfaction_rate", "reopened")
+
+
+@pytest.mark.skipif(
+    not all(shutil.which(tool) for tool in RENDERERS),
+    reason="rendering needs LibreOffice and poppler: `make render-tools` installs them",
+)
+async def test_the_word_bulletin_renders_as_pages_a_clerk_can_read(
+    scoring: Scoring, month: Month, tmp_path: Path
+) -> None:
+    period = {"from": FIRST, "to": LAST}
+    word = await scoring.get("/v1/reports/bulletin", **period, format="docx")
+    units = (await scoring.get("/v1/reports/units", **period)).json()
+    (tmp_path / "bulletin.docx").write_bytes(word.content)
+
+    laid_out, pages = await asyncio.to_thread(render, tmp_path / "bulletin.docx")
+
+    text = "".join(laid_out.split())  # the layout spaces Chinese from figures and wraps lines
+
+    assert f"受理市民有效投诉事项{len(month.tickets)}件" in text
+    assert "承办单位" in text
+    for row in units["rows"]:  # each row on one line: no name, figure or rate wrapped
+        assert "".join(str(row[key]) for key in UNIT_KEYS) in text, row["unit"]
+    assert pages, "no page was rendered"
+    assert ink(pages[0]) > 0.005, "the first page is blank"  # a page of text: a few % ink
+
+
+def render(docx: Path) -> tuple[str, list[Path]]:
+    """Word → PDF (LibreOffice, its own profile in the folder) → its text and greyscale pages;
+    a PNG of the first page is kept beside them, to be looked at."""
+    folder = docx.parent
+    subprocess.run(
+        [
+            "soffice",
+            f"-env:UserInstallation=file://{folder}/profile",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(folder),
+            str(docx),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    pdf = docx.with_suffix(".pdf")
+    subprocess.run(["pdftotext", "-layout", str(pdf), str(folder / "bulletin.txt")], check=True)
+    subprocess.run(["pdftoppm", "-gray", "-r", "50", str(pdf), str(folder / "page")], check=True)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", str(pdf), str(folder / "first")],
+        check=True,
+    )
+    return (folder / "bulletin.txt").read_text(), sorted(folder.glob("page-*.pgm"))
+
+
+def ink(page: Path) -> float:
+    """The share of dark pixels on a binary PGM (P5) page."""
+    data = page.read_bytes()
+    magic, width, height, maxval, pixels = data.split(maxsplit=4)
+    assert (magic, maxval) == (b"P5", b"255")
+    size = int(width) * int(height)
+    return sum(1 for value in pixels[:size] if value < 128) / size
 
 
 async def test_an_empty_period_is_a_table_of_zeros(scoring: Scoring) -> None:

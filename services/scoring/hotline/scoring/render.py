@@ -2,12 +2,16 @@
 (openpyxl). JSON is the reports' own form; these are views of it."""
 
 import io
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
 from docx import Document
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Pt
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt, RGBColor
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
@@ -26,6 +30,11 @@ UNIT_COLUMNS = (
 )
 
 Report = UnitsReport | OverdueReport | SpotCheckReport | Bulletin
+
+TITLE = "邵阳市12345政务服务便民热线工作情况通报"
+BODY_FONT, HEADING_FONT = "SimSun", "SimHei"
+TEXT_WIDTH = Cm(16)  # A4 less python-docx's default margins
+FULL_WIDTH, HALF_WIDTH, CELL_PADDING = Pt(9), Pt(5.5), Cm(0.45)
 
 
 def period_text(report: Report) -> str:
@@ -97,7 +106,7 @@ def summary(bulletin: Bulletin) -> list[str]:
 def markdown(report: Report) -> str:
     out = []
     if isinstance(report, Bulletin):
-        out += ["# 12345政务服务便民热线工作情况通报", "", f"统计期间：{period_text(report)}", ""]
+        out += [f"# {TITLE}", "", f"统计期间：{period_text(report)}", ""]
         out += [paragraph + "\n" for paragraph in summary(report)]
     for title, header, rows in tables(report):
         out += [f"## {title}", "", f"统计期间：{period_text(report)}", ""]
@@ -109,33 +118,91 @@ def markdown(report: Report) -> str:
 
 
 def word(report: Report) -> bytes:
+    """An A4 document in the bulletin's layout: a centred title, the summary, and each table with
+    a wide unit column, narrow centred figures and its header repeated on every page."""
     document = Document()
-    style = document.styles["Normal"]
-    style.font.name = "SimSun"
-    style.font.size = Pt(11)
+    _set_fonts(document.styles["Normal"], BODY_FONT, Pt(11))
+    for name in ("Heading 1", "Title"):
+        _set_fonts(document.styles[name], HEADING_FONT, None)
+        document.styles[name].font.color.rgb = RGBColor(0, 0, 0)
     if isinstance(report, Bulletin):
-        title = document.add_heading("邵阳市12345政务服务便民热线工作情况通报", level=0)
-        title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        document.add_paragraph(f"统计期间：{period_text(report)}")
+        top = document.add_paragraph()
+        top.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        run = top.add_run(TITLE)
+        run.font.size, run.font.bold = Pt(18), True
+        _east_asian(run.element.get_or_add_rPr(), HEADING_FONT)
+        centred = document.add_paragraph(f"统计期间：{period_text(report)}")
+        centred.alignment = WD_ALIGN_PARAGRAPH.CENTER
         document.add_heading("一、基本情况", level=1)
         for paragraph in summary(report):
-            document.add_paragraph(paragraph)
+            document.add_paragraph(paragraph).paragraph_format.first_line_indent = Pt(22)
     for title, header, rows in tables(report):
         document.add_heading(title, level=1)
         document.add_paragraph(f"统计期间：{period_text(report)}")
-        table = document.add_table(rows=1, cols=len(header))
-        table.style = "Table Grid"
-        for cell, text in zip(table.rows[0].cells, header, strict=True):
-            cell.text = text
-            for run in cell.paragraphs[0].runs:
-                run.font.bold = True
-        for row in rows:
-            cells = table.add_row().cells
-            for cell, value in zip(cells, row, strict=True):
-                cell.text = str(value)
+        _add_table(document, header, rows)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+def _add_table(document: Any, header: Sequence[str], rows: list[Sequence[Any]]) -> None:
+    table = document.add_table(rows=1, cols=len(header))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    widths = _column_widths(header, rows)
+    heading = table.rows[0]
+    heading._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))  # repeated on each page
+    for values, row in ((header, heading), *((values, table.add_row()) for values in rows)):
+        for index, (cell, value) in enumerate(zip(row.cells, values, strict=True)):
+            cell.width = widths[index]
+            paragraph = cell.paragraphs[0]
+            run = paragraph.add_run(str(value))
+            run.font.size = Pt(9)
+            run.font.bold = row is heading
+            if index or row is heading:
+                paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = width  # the grid, which LibreOffice reads; Word reads the cells
+
+
+def _column_widths(header: Sequence[str], rows: list[Sequence[Any]]) -> list[int]:
+    """Every value on one line; the headers too when the page is wide enough, otherwise each
+    wraps onto two lines, as far as it must, before any value would."""
+    values = [max((_length(str(row[i])) for row in rows), default=0) for i in range(len(header))]
+    widest = [
+        max(value, _length(name)) + CELL_PADDING for value, name in zip(values, header, strict=True)
+    ]
+    narrowest = [
+        max(value, _length(name[: (len(name) + 1) // 2])) + CELL_PADDING
+        for value, name in zip(values, header, strict=True)
+    ]
+    spare = TEXT_WIDTH - sum(narrowest)
+    wanted = sum(widest) - sum(narrowest)
+    if spare >= wanted:  # all on one line, and the room left shared out
+        return [int(w * TEXT_WIDTH / sum(widest)) for w in widest]
+    share = max(spare, 0) / wanted if wanted else 0
+    return [int(n + (w - n) * share) for n, w in zip(narrowest, widest, strict=True)]
+
+
+def _length(text: str) -> int:
+    """A text's width at the tables' 9 points, in EMU: a Chinese character is a full em."""
+    return sum(
+        FULL_WIDTH if unicodedata.east_asian_width(char) in "WF" else HALF_WIDTH for char in text
+    )
+
+
+def _set_fonts(style: Any, name: str, size: Pt | None) -> None:
+    style.font.name = name
+    if size is not None:
+        style.font.size = size
+    _east_asian(style.element.get_or_add_rPr(), name)
+
+
+def _east_asian(properties: Any, name: str) -> None:
+    """python-docx names the Latin font only; Chinese text takes the East Asian one."""
+    properties.get_or_add_rFonts().set(qn("w:eastAsia"), name)
 
 
 def workbook(report: Report) -> bytes:
