@@ -131,7 +131,9 @@ def make_month(seed: int, tickets: int = 240, first_day: date = date(2022, 1, 1)
         started = datetime.combine(first_day, datetime.min.time(), LOCAL_TIME) + timedelta(
             days=rng.randrange(31), hours=10, minutes=n
         )
-        month.events.append(_call(f"OUT{seed}-{n}-{uuid4().hex[:4]}", started, "12345", "out"))
+        month.events.append(
+            call_record(f"OUT{seed}-{n}-{uuid4().hex[:4]}", started, "12345", "out")
+        )
     return month
 
 
@@ -139,7 +141,7 @@ def _events(ticket: PlannedTicket, unit_ids: dict[str, str], rng: random.Random)
     no, accepted = ticket.ticket_no, ticket.accepted_at
     call_id = f"CALL-{no}"
     ids = {"source": "/tests/month", "subject": no, "ticket_id": no}
-    events: list[Event] = [_call(call_id, accepted - timedelta(minutes=6), ticket.line, "in")]
+    events: list[Event] = [call_record(call_id, accepted - timedelta(minutes=6), ticket.line, "in")]
     forwarded = ticket.unit is not None
     created = TicketCreated(
         **ids,
@@ -276,7 +278,7 @@ def _events(ticket: PlannedTicket, unit_ids: dict[str, str], rng: random.Random)
     return events
 
 
-def _call(call_id: str, started: datetime, line: str, direction: str) -> CallRecorded:
+def call_record(call_id: str, started: datetime, line: str, direction: str) -> CallRecorded:
     citizen = PhoneNumber(number="13907390000", masked="139****0000")
     hotline = PhoneNumber(number=line, masked=line)
     return CallRecorded(

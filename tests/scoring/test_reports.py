@@ -157,8 +157,17 @@ async def test_the_reports_come_as_markdown_word_and_excel(scoring: Scoring, mon
 
 
 RENDERERS = ("soffice", "pdftoppm", "pdftotext")
-UNIT_KEYS = ("unit", "assigned", "handled", "overdue", "callbacks", "satisfied", "unsatisfied")
-UNIT_KEYS += ("satisfaction_rate", "reopened")
+UNIT_KEYS = (
+    "unit",
+    "assigned",
+    "handled",
+    "overdue",
+    "callbacks",
+    "satisfied",
+    "unsatisfied",
+    "satisfaction_rate",
+    "reopened",
+)
 
 
 @pytest.mark.skipif(

@@ -1,0 +1,106 @@
+"""T01 across services: a phone ticket whose call record has not come is not a finding while the
+grace runs, becomes one when it has passed (scoring's timer), and stops being one when the call
+record arrives after all."""
+
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hotline.shared.domain.working_days import LOCAL_TIME
+from hotline.shared.messaging.events import PhoneNumber, TicketCreated, TicketCreatedData
+from hotline.shared.migrations import upgrade
+from tests.conftest import Servers
+from tests.scoring.conftest import READER_TOKEN, Scoring
+from tests.scoring.month import call_record
+from tests.support import running
+
+GRACE_SECONDS = 8  # long enough for both tickets to be folded inside it
+
+
+@pytest.fixture(scope="module")
+async def scoring(engine: AsyncEngine, servers: Servers) -> AsyncIterator[Scoring]:
+    await upgrade(engine, "hotline.scoring")
+    from hotline.scoring.main import app
+
+    async with running(
+        app,
+        servers,
+        scoring_reader_tokens=json.dumps({"clerk": READER_TOKEN}),
+        scoring_call_grace_minutes=str(GRACE_SECONDS / 60),
+        scoring_grace_check_interval_seconds="0.5",
+        scoring_metrics_interval_seconds="3600",
+    ) as http:
+        yield Scoring(http, engine, servers)
+
+
+def phone_ticket(call_id: str, accepted: datetime) -> TicketCreated:
+    no = f"T01-{uuid4().hex[:10]}"
+    return TicketCreated(
+        source="/tests",
+        subject=no,
+        ticket_id=no,
+        version=1,
+        data=TicketCreatedData(
+            ticket_no=no,
+            source_ticket_id=no,
+            call_id=call_id,
+            channel="phone",
+            caller_salutation="王女士",
+            caller=PhoneNumber(number="13907390000", masked="139****0000"),
+            request_type="help",
+            category="城乡建设类",
+            business_environment=False,
+            location_code="430503001",
+            address="大祥区翠园小区",
+            content="小区楼道灯坏了三个月，晚上上下楼看不见，老人摔过一次，请尽快维修",
+            handling_mode="forward",
+            status="open",
+            resolution=None,
+            suggested_unit=None,
+            agent_id="A1",
+            accepted_at=accepted,
+            new_facts=False,
+        ),
+    )
+
+
+async def t01_subjects(scoring: Scoring, day: str) -> set[str]:
+    page = (
+        await scoring.get("/v1/quality/findings", code="T01", **{"from": day, "to": day})
+    ).json()
+    return {finding["subject"] for finding in page["items"]}
+
+
+async def test_a_phone_ticket_without_its_call_record_is_found_after_the_grace(
+    scoring: Scoring,
+) -> None:
+    now = datetime.now(UTC)
+    day = f"{now.astimezone(LOCAL_TIME):%Y-%m-%d}"
+    waiting = phone_ticket(f"CALL-{uuid4().hex[:8]}", now)
+    answered_call = f"CALL-{uuid4().hex[:8]}"
+    answered = phone_ticket(answered_call, now)
+    await scoring.publish([waiting, answered, call_record(answered_call, now, "12345", "in")])
+
+    async def folded() -> bool:
+        report = (await scoring.get("/v1/reports/units", **{"from": day, "to": day})).json()
+        return bool(report["total"]["assigned"] >= 2)
+
+    await scoring.until(folded, what="both tickets in the read model")
+    assert waiting.subject not in await t01_subjects(scoring, day)  # within the grace
+
+    async def found() -> bool:
+        return waiting.subject in await t01_subjects(scoring, day)
+
+    await scoring.until(found, within=GRACE_SECONDS + 20, what="T01 once the grace has passed")
+    assert answered.subject not in await t01_subjects(scoring, day)
+
+    await scoring.publish([call_record(waiting.data.call_id or "", now, "12345", "in")])
+
+    async def gone() -> bool:
+        return waiting.subject not in await t01_subjects(scoring, day)
+
+    await scoring.until(gone, what="T01 withdrawn when the call record came late")
