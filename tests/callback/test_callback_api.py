@@ -1,6 +1,8 @@
 """Surveys of closed tickets on the real servers: scheduling, results, reopening, retries."""
 
+import asyncio
 import time
+from collections import Counter
 from datetime import datetime, timedelta
 from datetime import time as clock
 
@@ -321,3 +323,31 @@ async def test_survey_requests_go_out_concurrently(callback: Callback) -> None:
     asked = {r["ticket_no"] for r in centre.requests}
     assert asked >= set(tickets)
     assert elapsed < 0.3 * len(tickets) / 2
+
+
+async def test_a_survey_pass_stopping_sends_no_more_and_queues_the_rest_again(
+    callback: Callback,
+) -> None:
+    ctx = callback.app.state.context.context
+    concurrency = ctx.options.survey_request_concurrency
+    tickets = [await callback.closed_ticket() for _ in range(concurrency * 3)]
+    centre = FakeCallCentre(delay=1.0)  # a slow call centre: shutdown must not wait for them all
+    sessions = create_session_factory(callback.engine)
+    stop = asyncio.Event()
+
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=centre.app()), base_url="http://callcentre"
+    ) as client:
+        surveys = asyncio.create_task(run_surveys_once(sessions, client, ctx, stop))
+        await asyncio.sleep(0.3)  # the first requests are in flight
+        stop.set()
+        started = time.monotonic()
+        await surveys
+        elapsed = time.monotonic() - started
+
+    states = Counter([(await callback.survey(no)).state for no in tickets])
+    asked = {r["ticket_no"] for r in centre.requests} & set(tickets)
+    assert elapsed < 2.5  # the requests in flight, not the whole batch (3 s and more)
+    assert len(asked) <= concurrency
+    assert states["requested"] == len(asked)  # what was sent is recorded
+    assert states["scheduled"] == len(tickets) - len(asked)  # and the rest is queued again

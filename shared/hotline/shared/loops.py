@@ -40,15 +40,16 @@ async def until_database_answers(
     backoff: Backoff | None = None,
 ) -> T | None:
     """Run `action`, retrying for as long as the database is unavailable (any other error is
-    raised); None if `stop` is set first."""
+    raised); tried once even when `stop` is already set, None if it is set before it succeeds."""
     backoff = backoff or Backoff(0.2, 5.0)
-    while not stop.is_set():
+    while True:
         try:
             return await action()
         except Exception as error:
             if not database_unavailable(error):
                 raise
+            if stop.is_set():
+                return None
             delay = backoff.next_delay()
             log.warning("%s waits %.1fs for the database (%r)", what, delay, error)
             await sleep_unless_stopped(stop, delay)
-    return None

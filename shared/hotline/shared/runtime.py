@@ -10,6 +10,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Executable
@@ -80,14 +81,33 @@ class ServiceRuntime:
             )
 
     async def shutdown(self) -> None:
-        """Let the relay finish its batch and consumers their record, then disconnect."""
+        """Let the relay finish its batch and consumers their record, then disconnect; what
+        has not finished within the grace is logged with where it waits, and cancelled."""
         self.stop.set()
+        if self.tasks:
+            _, stuck = await asyncio.wait(self.tasks, timeout=self.settings.shutdown_grace_seconds)
+            for task in stuck:
+                log.error("%s did not stop in time; cancelled in %s", task.get_name(), _where(task))
+                task.cancel()
         results = await asyncio.gather(*self.tasks, return_exceptions=True)
         for task, result in zip(self.tasks, results, strict=True):
             if isinstance(result, BaseException):
                 log.error("%s ended with %r", task.get_name(), result)
         await self.broker.close()
         await self.engine.dispose()
+
+
+def _where(task: asyncio.Task[Any]) -> str:
+    """The chain of coroutines a task waits in, outermost first: file:line in function."""
+    awaited: Any = task.get_coro()
+    chain = []
+    while awaited is not None:
+        frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None)
+        if frame is not None:
+            code = frame.f_code
+            chain.append(f"{Path(code.co_filename).name}:{frame.f_lineno} in {code.co_name}")
+        awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None)
+    return " → ".join(chain) or "?"
 
 
 def build_runtime(definition: ServiceDefinition[S], settings: S) -> ServiceRuntime:

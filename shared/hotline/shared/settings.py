@@ -79,6 +79,10 @@ class ServiceSettings(BaseSettings):
     database_pool_timeout_seconds: float = Field(default=10.0, gt=0)
     host: str = "127.0.0.1"
     log_level: str = "info"
+    # At shutdown the relay, consumers and timers finish what they hold; whatever still runs
+    # after this is logged (with where it waits) and cancelled: the outbox and the processed
+    # ids make that as safe as a crash.
+    shutdown_grace_seconds: float = Field(default=20.0, gt=0)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     consumer: ConsumerSettings = Field(default_factory=ConsumerSettings)

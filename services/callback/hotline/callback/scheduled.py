@@ -24,15 +24,18 @@ async def run_surveys_once(
 ) -> int:
     """One pass: returns how many survey requests the call centre accepted. Claimed in one
     short transaction, sent concurrently (bounded) with no transaction open, each attempt
-    recorded in its own (waiting for the database if it must: the request was sent)."""
+    recorded in its own (waiting for the database if it must: the request was sent). Once `stop`
+    is set no new request starts, and the claimed ones not sent go back to the queue."""
     stop = stop or asyncio.Event()
     now = datetime.now(UTC)
     async with unit_of_work(sessions) as session:
         claimed = await service.claim_due_surveys(session, ctx, now)
     sending = asyncio.Semaphore(ctx.options.survey_request_concurrency)
 
-    async def ask(request: service.SurveyRequest) -> bool:
+    async def ask(request: service.SurveyRequest) -> bool | None:
         async with sending:
+            if stop.is_set():
+                return None
             status, error = await service.send_survey_request(client, ctx, request)
 
         async def record() -> bool:
@@ -44,13 +47,23 @@ async def run_surveys_once(
         recorded = await until_database_answers(record, stop=stop, what="a survey request")
         return bool(recorded)
 
-    accepted = sum(await asyncio.gather(*(ask(request) for request in claimed)))
+    answers = await asyncio.gather(*(ask(request) for request in claimed))
+    unsent = [request for request, answer in zip(claimed, answers, strict=True) if answer is None]
+    if unsent:
+
+        async def release() -> None:
+            async with unit_of_work(sessions) as session:
+                await service.release_survey_requests(session, unsent, datetime.now(UTC))
+
+        # Left claimed if the database is away too: asked again after the request timeout.
+        await until_database_answers(release, stop=stop, what="unsent survey requests")
+        return sum(bool(answer) for answer in answers)  # stopping: no gauge to refresh
     async with unit_of_work(sessions) as session:
         due = await service.count_due(session, now)
     metrics.SURVEYS_DUE.clear()
     for method, count in due.items():
         metrics.SURVEYS_DUE.labels(method).set(count)
-    return accepted
+    return sum(bool(answer) for answer in answers)
 
 
 def timers(state: CallbackState, sessions: SessionFactory) -> Sequence[Runner]:

@@ -1,6 +1,7 @@
 """Satisfaction surveys (回访): scheduled when a ticket closes, inside calling hours; results
 recorded; unsatisfied citizens, and replies the citizen contradicts, reopen the ticket."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -356,6 +357,20 @@ async def record_survey_request(
     survey.due_at = ctx.hours.next_slot(now + timedelta(minutes=2 ** min(failures or 0, 8)))
     after_commit(session, metrics.SURVEY_REQUEST_FAILURES.inc)
     return False
+
+
+async def release_survey_requests(
+    session: AsyncSession, requests: Sequence[SurveyRequest], now: datetime
+) -> None:
+    """Claimed requests that were never sent (the service stopping) go back to the queue."""
+    await session.execute(
+        update(Survey)
+        .where(
+            Survey.survey_id.in_([request.survey_id for request in requests]),
+            Survey.state == "requesting",
+        )
+        .values(state="scheduled", state_changed_at=now)
+    )
 
 
 async def count_due(session: AsyncSession, now: datetime) -> dict[str, int]:
