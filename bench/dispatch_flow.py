@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import random
 import time
-from datetime import UTC, datetime
 from uuid import uuid4
 
 import httpx
@@ -25,15 +24,14 @@ from hotline.dispatch.config import DEVELOPMENT_SUPERVISOR_TOKEN
 from hotline.shared.domain.units import seed_units
 from hotline.shared.messaging.events import (
     TICKETS_TOPIC,
-    PhoneNumber,
     TicketCreated,
-    TicketCreatedData,
     parse_event,
     serialize_event,
 )
 from hotline.shared.messaging.kafka import Broker, event_topics
 from hotline.shared.settings import KafkaSettings
 from hotline.shared.stack.up import migrate_all
+from tests.factories import ticket_created
 
 BUSIEST = "大祥区政府"
 Call = tuple[str, str, dict[str, object] | None]
@@ -50,33 +48,17 @@ def units_by_volume() -> tuple[list[str], list[int]]:
 
 
 def created(rng: random.Random, unit: str) -> TicketCreated:
-    ticket_no = f"SY{uuid4().hex[:14].upper()}"
-    return TicketCreated(
+    return ticket_created(
+        f"SY{uuid4().hex[:14].upper()}",
         source="/hotline/intake",
-        subject=ticket_no,
-        ticket_id=ticket_no,
-        version=1,
-        data=TicketCreatedData(
-            ticket_no=ticket_no,
-            source_ticket_id=f"desk-{ticket_no}",
-            call_id=f"call-{ticket_no}",
-            channel="phone",
-            caller_salutation="张先生",
-            caller=PhoneNumber(number="13912345678", masked="139****5678"),
-            request_type=rng.choice(["complaint", "help", "report", "consultation"]),
-            category="社会服务类",
-            business_environment=False,
-            location_code="430503" + f"{rng.randrange(10**6):06d}",
-            address="大祥区",
-            content="小区门口道路破损严重，雨天积水，居民出行不便，请尽快修复",
-            handling_mode="forward",
-            status="open",
-            resolution=None,
-            suggested_unit=unit,
-            agent_id="A001",
-            accepted_at=datetime.now(UTC),
-            new_facts=False,
-        ),
+        caller_salutation="张先生",
+        request_type=rng.choice(["complaint", "help", "report", "consultation"]),
+        category="社会服务类",
+        location_code="430503" + f"{rng.randrange(10**6):06d}",
+        address="大祥区",
+        content="小区门口道路破损严重，雨天积水，居民出行不便，请尽快修复",
+        suggested_unit=unit,
+        agent_id="A001",
     )
 
 

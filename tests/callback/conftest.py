@@ -22,8 +22,6 @@ from hotline.shared.messaging.events import (
     PhoneNumber,
     TicketClosed,
     TicketClosedData,
-    TicketCreated,
-    TicketCreatedData,
     TicketDispatched,
     TicketDispatchedData,
     TicketReplied,
@@ -31,6 +29,7 @@ from hotline.shared.messaging.events import (
 )
 from hotline.shared.migrations import upgrade
 from tests.conftest import Servers
+from tests.factories import ticket_created
 from tests.support import announced, running
 
 RESULT_SECRET = "whsec_" + "Y2FsbGNlbnRyZS1yZXN1bHRzLXNlY3JldC1mb3ItdGVzdHM="
@@ -78,30 +77,20 @@ class Callback:
         """A ticket's life as intake and dispatch announce it, up to its closure."""
         no = f"SY{uuid4().hex[:12].upper()}"
         ids = {"source": "/tests", "subject": no, "ticket_id": no}
-        created = TicketCreated(
-            **ids,
-            version=1,
-            data=TicketCreatedData(
-                ticket_no=no,
-                source_ticket_id=no,
-                call_id=no,
-                channel="phone",
-                caller_salutation="张先生",
-                caller=PhoneNumber(number="13812341234", masked="138****1234"),
-                request_type=request_type,
-                category="社会服务类",
-                business_environment=False,
-                location_code="430503001",
-                address=None,
-                content="百春园小区门口路灯不亮，请维修",
-                handling_mode="forward",
-                status="open",
-                resolution=None,
-                suggested_unit=None,
-                agent_id="A1",
-                accepted_at=NOW,
-                new_facts=False,
-            ),
+        created = ticket_created(
+            no,
+            source_ticket_id=no,
+            call_id=no,
+            caller_salutation="张先生",
+            caller=PhoneNumber(number="13812341234", masked="138****1234"),
+            request_type=request_type,
+            category="社会服务类",
+            location_code="430503001",
+            address=None,
+            content="百春园小区门口路灯不亮，请维修",
+            suggested_unit=None,
+            agent_id="A1",
+            accepted_at=NOW,
         )
         dispatched = TicketDispatched(
             **ids,

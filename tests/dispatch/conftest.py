@@ -3,7 +3,6 @@ forwarded tickets in front of it as intake's `ticket.created` would."""
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
@@ -16,9 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hotline.dispatch import service
 from hotline.dispatch.models import DispatchTicket, messaging
 from hotline.shared.db import create_session_factory, unit_of_work
-from hotline.shared.messaging.events import PhoneNumber, TicketCreated, TicketCreatedData
+from hotline.shared.messaging.events import TicketCreated, TicketCreatedData
 from hotline.shared.migrations import upgrade
 from tests.conftest import Servers
+from tests.factories import ticket_created_data
 from tests.support import announced, running
 
 SUPERVISOR_TOKEN = "test-supervisor-token-not-for-production"
@@ -66,28 +66,7 @@ class Dispatch:
         return unit_id
 
     def created_data(self, ticket_no: str, **overrides: Any) -> TicketCreatedData:
-        data: dict[str, Any] = {
-            "ticket_no": ticket_no,
-            "source_ticket_id": f"desk-{ticket_no}",
-            "call_id": f"call-{ticket_no}",
-            "channel": "phone",
-            "caller_salutation": "李女士",
-            "caller": PhoneNumber(number="13912345678", masked="139****5678"),
-            "request_type": "complaint",
-            "category": "生活服务类",
-            "business_environment": False,
-            "location_code": "430503001002",
-            "address": "大祥区翠园小区",
-            "content": "翠园小区从昨天起停气，燃气公司没有提前通知，家里老人没法做饭",
-            "handling_mode": "forward",
-            "status": "open",
-            "resolution": None,
-            "suggested_unit": "市燃气总公司",
-            "agent_id": "A017",
-            "accepted_at": datetime.now(UTC),
-            "new_facts": False,
-        } | overrides
-        return TicketCreatedData(**data)
+        return ticket_created_data(ticket_no, **overrides)
 
     async def ticket(self, ticket_no: str) -> DispatchTicket:
         row = await self.maybe_ticket(ticket_no)

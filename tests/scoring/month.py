@@ -22,8 +22,6 @@ from hotline.shared.messaging.events import (
     SpotCheckedData,
     TicketClosed,
     TicketClosedData,
-    TicketCreated,
-    TicketCreatedData,
     TicketDispatched,
     TicketDispatchedData,
     TicketOverdue,
@@ -32,6 +30,7 @@ from hotline.shared.messaging.events import (
     TicketReplied,
     TicketRepliedData,
 )
+from tests.factories import ticket_created
 
 HOTLINE = "12345政务服务便民热线"
 ANSWER = "已告知来电人物业维修电话，物业已答应次日上门更换楼道灯。"
@@ -94,6 +93,9 @@ class Month:
         return dict(Counter(t.line for t in self.tickets))
 
 
+ANSWERED_AT_ONCE = "已告知来电人物业维修电话，物业已答应次日上门更换楼道灯。"
+
+
 def make_month(seed: int, tickets: int = 240, first_day: date = date(2022, 1, 1)) -> Month:
     rng = random.Random(seed)
     units = [unit.name for unit in seed_units() if unit.kind != "hotline"][:12]
@@ -143,32 +145,23 @@ def _events(ticket: PlannedTicket, unit_ids: dict[str, str], rng: random.Random)
     ids = {"source": "/tests/month", "subject": no, "ticket_id": no}
     events: list[Event] = [call_record(call_id, accepted - timedelta(minutes=6), ticket.line, "in")]
     forwarded = ticket.unit is not None
-    created = TicketCreated(
-        **ids,
-        version=1,
-        data=TicketCreatedData(
-            ticket_no=no,
-            source_ticket_id=no,
-            call_id=call_id,
-            channel="phone",
-            caller_salutation="王女士",
-            caller=PhoneNumber(number="13907390000", masked="139****0000"),
-            request_type="help",
-            category=ticket.category,
-            business_environment=False,
-            location_code="430503001",
-            address="大祥区翠园小区",
-            content="小区楼道灯坏了三个月，晚上上下楼看不见，老人摔过一次，请尽快维修",
-            handling_mode="forward" if forwarded else "answered",
-            status="open" if forwarded else "closed",
-            resolution=None
-            if forwarded
-            else "已告知来电人物业维修电话，物业已答应次日上门更换楼道灯。",
-            suggested_unit=None,
-            agent_id="A1",
-            accepted_at=accepted,
-            new_facts=False,
-        ),
+    created = ticket_created(
+        no,
+        source=ids["source"],
+        source_ticket_id=no,
+        call_id=call_id,
+        caller_salutation="王女士",
+        caller=PhoneNumber(number="13907390000", masked="139****0000"),
+        request_type="help",
+        category=ticket.category,
+        location_code="430503001",
+        content="小区楼道灯坏了三个月，晚上上下楼看不见，老人摔过一次，请尽快维修",
+        handling_mode="forward" if forwarded else "answered",
+        status="open" if forwarded else "closed",
+        resolution=None if forwarded else ANSWERED_AT_ONCE,
+        suggested_unit=None,
+        agent_id="A1",
+        accepted_at=accepted,
     )
     events.append(created)
     version = 1

@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline.shared.domain.working_days import LOCAL_TIME
-from hotline.shared.messaging.events import PhoneNumber, TicketCreated, TicketCreatedData
+from hotline.shared.messaging.events import TicketCreated
 from hotline.shared.migrations import upgrade
 from tests.conftest import Servers
+from tests.factories import ticket_created
 from tests.scoring.conftest import READER_TOKEN, Scoring
 from tests.scoring.month import call_record
 from tests.support import running
@@ -38,33 +39,8 @@ async def scoring(engine: AsyncEngine, servers: Servers) -> AsyncIterator[Scorin
 
 
 def phone_ticket(call_id: str, accepted: datetime) -> TicketCreated:
-    no = f"T01-{uuid4().hex[:10]}"
-    return TicketCreated(
-        source="/tests",
-        subject=no,
-        ticket_id=no,
-        version=1,
-        data=TicketCreatedData(
-            ticket_no=no,
-            source_ticket_id=no,
-            call_id=call_id,
-            channel="phone",
-            caller_salutation="王女士",
-            caller=PhoneNumber(number="13907390000", masked="139****0000"),
-            request_type="help",
-            category="城乡建设类",
-            business_environment=False,
-            location_code="430503001",
-            address="大祥区翠园小区",
-            content="小区楼道灯坏了三个月，晚上上下楼看不见，老人摔过一次，请尽快维修",
-            handling_mode="forward",
-            status="open",
-            resolution=None,
-            suggested_unit=None,
-            agent_id="A1",
-            accepted_at=accepted,
-            new_facts=False,
-        ),
+    return ticket_created(
+        f"T01-{uuid4().hex[:10]}", call_id=call_id, accepted_at=accepted, suggested_unit=None
     )
 
 

@@ -15,9 +15,8 @@ from hotline.shared.messaging.events import (
     TicketClosedData,
     TicketCorrected,
     TicketCorrectedData,
-    TicketCreated,
-    TicketCreatedData,
 )
+from tests.factories import ticket_created
 from tests.scoring.conftest import READER, Scoring
 
 JUNE = {"from": "2021-06-01", "to": "2021-06-30"}
@@ -28,29 +27,30 @@ def answered_ticket(day: int, **overrides: Any) -> list[Event]:
     no = f"JUNE-{uuid4().hex[:10]}"
     accepted = datetime(2021, 6, day, 10, tzinfo=LOCAL_TIME)
     ids = {"source": "/tests", "subject": no, "ticket_id": no}
-    data: dict[str, Any] = {
-        "ticket_no": no,
-        "source_ticket_id": no,
-        "call_id": None,
-        "channel": "web",
-        "caller_salutation": "赵先生",
-        "caller": PhoneNumber(number="13907390001", masked="139****0001"),
-        "request_type": "consultation",
-        "category": "人力资源与社会保障类",
-        "business_environment": False,
-        "location_code": "430511002",
-        "address": "北塔区状元洲街道",
-        "content": "市民来电咨询：在外省缴纳的养老保险如何转回邵阳续缴，需要哪些材料",
-        "handling_mode": "answered",
-        "status": "closed",
-        "resolution": "已告知来电人携带身份证和参保缴费凭证到市社保中心窗口申请转移接续。",
-        "suggested_unit": None,
-        "agent_id": "A3",
-        "accepted_at": accepted,
-        "new_facts": False,
-    } | overrides
+    created = ticket_created(
+        no,
+        **{
+            "source_ticket_id": no,
+            "call_id": None,
+            "channel": "web",
+            "caller_salutation": "赵先生",
+            "caller": PhoneNumber(number="13907390001", masked="139****0001"),
+            "request_type": "consultation",
+            "category": "人力资源与社会保障类",
+            "location_code": "430511002",
+            "address": "北塔区状元洲街道",
+            "content": "市民来电咨询：在外省缴纳的养老保险如何转回邵阳续缴，需要哪些材料",
+            "handling_mode": "answered",
+            "status": "closed",
+            "resolution": "已告知来电人携带身份证和参保缴费凭证到市社保中心窗口申请转移接续。",
+            "suggested_unit": None,
+            "agent_id": "A3",
+            "accepted_at": accepted,
+        }
+        | overrides,
+    )
     return [
-        TicketCreated(**ids, version=1, data=TicketCreatedData(**data)),
+        created,
         TicketClosed(
             **ids,
             version=2,
@@ -58,7 +58,7 @@ def answered_ticket(day: int, **overrides: Any) -> list[Event]:
                 ticket_no=no,
                 closed_at=accepted + timedelta(minutes=8),
                 handling_unit="12345政务服务便民热线",
-                resolution=data["resolution"],
+                resolution=created.data.resolution or "",
             ),
         ),
     ]
