@@ -9,7 +9,7 @@ seed does) and reopenings are a column of their own.
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,15 +38,20 @@ class UnitRow(BaseModel):
     reopened: int = Field(description="Tickets reopened by a survey (not in the seed's table)")
 
 
-class UnitsReport(BaseModel):
-    """Attachment 1 (各成员单位办件量统计)."""
+class PeriodReport(BaseModel):
+    """A report of the inclusive local dates `from`–`to`."""
+
+    model_config = ConfigDict(populate_by_name=True)
 
     start: date = Field(alias="from")
     end: date = Field(alias="to")
+
+
+class UnitsReport(PeriodReport):
+    """Attachment 1 (各成员单位办件量统计)."""
+
     rows: list[UnitRow]
     total: UnitRow
-
-    model_config = {"populate_by_name": True}
 
 
 class OverdueRow(BaseModel):
@@ -54,15 +59,11 @@ class OverdueRow(BaseModel):
     overdue: int
 
 
-class OverdueReport(BaseModel):
+class OverdueReport(PeriodReport):
     """Attachment 2 (各成员单位超期工单统计), most overdue first."""
 
-    start: date = Field(alias="from")
-    end: date = Field(alias="to")
     rows: list[OverdueRow]
     total: int
-
-    model_config = {"populate_by_name": True}
 
 
 class SpotCheckRow(BaseModel):
@@ -70,15 +71,11 @@ class SpotCheckRow(BaseModel):
     unsatisfied: int
 
 
-class SpotCheckReport(BaseModel):
+class SpotCheckReport(PeriodReport):
     """Attachment 3 (省12345指挥监管平台回访不满意工单统计)."""
 
-    start: date = Field(alias="from")
-    end: date = Field(alias="to")
     rows: list[SpotCheckRow]
     total: int
-
-    model_config = {"populate_by_name": True}
 
 
 class CallCounts(BaseModel):
@@ -117,11 +114,9 @@ class Attachments(BaseModel):
     spot_checks: SpotCheckReport
 
 
-class Bulletin(BaseModel):
+class Bulletin(PeriodReport):
     """The whole bulletin (通报): totals, top categories and units, and attachments 1–3."""
 
-    start: date = Field(alias="from")
-    end: date = Field(alias="to")
     calls: CallCounts
     tickets: TicketCounts
     satisfaction: SatisfactionCounts
@@ -129,8 +124,6 @@ class Bulletin(BaseModel):
     top_categories: list[CategoryCount]
     top_units: list[UnitCount]
     attachments: Attachments
-
-    model_config = {"populate_by_name": True}
 
 
 def _in_period(start: date, end: date) -> ColumnElement[bool]:
