@@ -2,6 +2,8 @@
 or short secret stops the service with the variable's name."""
 
 import json
+import subprocess
+import sys
 
 import pytest
 from pydantic import ValidationError
@@ -86,3 +88,16 @@ def test_hotline_secrets_makes_a_set_production_accepts(monkeypatch: pytest.Monk
 
     for settings in (IntakeSettings, DispatchSettings, CallbackSettings):
         assert settings().environment == "production"
+
+
+def test_every_published_default_is_refused_whatever_a_process_imports() -> None:
+    """A process runs one service: it must refuse the other services' defaults too."""
+    probe = (
+        "from hotline.shared import secrets; "
+        "print('development-only-scoring-reader-token' in secrets.PUBLISHED, "
+        "'development-only-agent-token' in secrets.PUBLISHED)"
+    )
+    answer = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert answer.stdout.split() == ["True", "True"]

@@ -17,15 +17,36 @@ DEVELOPMENT_ENVIRONMENTS = frozenset({"development", "test"})
 EXAMPLE_PLACEHOLDER = "replace-me-with-a-secret-from-hotline-secrets"
 EXAMPLE_WEBHOOK_PLACEHOLDER = "whsec_cmVwbGFjZS1tZS13aXRoLWhvdGxpbmUtc2VjcmV0cw=="
 
+# The development defaults, all here, so that every process refuses every one of them (not
+# only those of the services it happened to import).
+DEVELOPMENT_OPERATOR_TOKEN = "development-only-operator-token"
+DEVELOPMENT_INTAKE_READER_TOKEN = "development-only-reader-token"
+DEVELOPMENT_INTAKE_SUPERVISOR_TOKEN = "development-only-intake-supervisor-token"
+DEVELOPMENT_CALL_CENTRE_SECRET = "whsec_ZGV2ZWxvcG1lbnQtb25seS1jYWxsLWNlbnRyZS1zZWNyZXQ="
+DEVELOPMENT_DISPATCH_SUPERVISOR_TOKEN = "development-only-supervisor-token"
+DEVELOPMENT_CALLBACK_SECRET = "whsec_ZGV2ZWxvcG1lbnQtb25seS1jYWxsYmFjay1zZWNyZXQ="
+DEVELOPMENT_AGENT_TOKEN = "development-only-agent-token"
+DEVELOPMENT_SCORING_READER_TOKEN = "development-only-scoring-reader-token"
+FORMER_COMPOSE_PASSWORD = "hotline-local-dev"  # compose's database password before .env
+
 # Every secret value this repository publishes (development defaults, example placeholders).
-PUBLISHED: set[str] = {EXAMPLE_PLACEHOLDER, EXAMPLE_WEBHOOK_PLACEHOLDER}
+PUBLISHED = frozenset(
+    {
+        EXAMPLE_PLACEHOLDER,
+        EXAMPLE_WEBHOOK_PLACEHOLDER,
+        DEVELOPMENT_OPERATOR_TOKEN,
+        DEVELOPMENT_INTAKE_READER_TOKEN,
+        DEVELOPMENT_INTAKE_SUPERVISOR_TOKEN,
+        DEVELOPMENT_CALL_CENTRE_SECRET,
+        DEVELOPMENT_DISPATCH_SUPERVISOR_TOKEN,
+        DEVELOPMENT_CALLBACK_SECRET,
+        DEVELOPMENT_AGENT_TOKEN,
+        DEVELOPMENT_SCORING_READER_TOKEN,
+        FORMER_COMPOSE_PASSWORD,
+    }
+)
 
 T = TypeVar("T")
-
-
-def published(*values: str) -> None:
-    """Declare development defaults: never accepted outside development."""
-    PUBLISHED.update(values)
 
 
 def new_token() -> str:

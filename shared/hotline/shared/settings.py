@@ -11,9 +11,7 @@ from hotline.shared import secrets
 
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/hotline"
 DEFAULT_KAFKA_BOOTSTRAP = "127.0.0.1:9092"
-DEVELOPMENT_OPERATOR_TOKEN = "development-only-operator-token"
-# The compose file's database password before secrets came from .env.
-secrets.published(DEVELOPMENT_OPERATOR_TOKEN, "hotline-local-dev")
+DEVELOPMENT_OPERATOR_TOKEN = secrets.DEVELOPMENT_OPERATOR_TOKEN
 
 
 class KafkaSettings(BaseSettings):

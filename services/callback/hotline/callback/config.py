@@ -10,9 +10,8 @@ from hotline.shared.messaging.events import RequestType
 from hotline.shared.settings import ServiceSettings
 from hotline.shared.web.webhooks import WebhookSender
 
-DEVELOPMENT_SECRET = "whsec_ZGV2ZWxvcG1lbnQtb25seS1jYWxsYmFjay1zZWNyZXQ="
-DEVELOPMENT_AGENT_TOKEN = "development-only-agent-token"
-secrets.published(DEVELOPMENT_SECRET, DEVELOPMENT_AGENT_TOKEN)
+DEVELOPMENT_SECRET = secrets.DEVELOPMENT_CALLBACK_SECRET
+DEVELOPMENT_AGENT_TOKEN = secrets.DEVELOPMENT_AGENT_TOKEN
 
 
 class CallbackOptions(BaseSettings):

@@ -10,8 +10,7 @@ from hotline.shared import secrets
 from hotline.shared.messaging.events import RequestType
 from hotline.shared.settings import ServiceSettings
 
-DEVELOPMENT_SUPERVISOR_TOKEN = "development-only-supervisor-token"
-secrets.published(DEVELOPMENT_SUPERVISOR_TOKEN)
+DEVELOPMENT_SUPERVISOR_TOKEN = secrets.DEVELOPMENT_DISPATCH_SUPERVISOR_TOKEN
 
 # Working days a unit has to reply, by request type: our own product decision, to be replaced by
 # the city's rules (the bulletin names none; we found no provincial figure we could cite).

@@ -8,8 +8,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from hotline.shared import secrets
 from hotline.shared.settings import ServiceSettings
 
-DEVELOPMENT_READER_TOKEN = "development-only-scoring-reader-token"
-secrets.published(DEVELOPMENT_READER_TOKEN)
+DEVELOPMENT_READER_TOKEN = secrets.DEVELOPMENT_SCORING_READER_TOKEN
 
 
 class ScoringOptions(BaseSettings):
