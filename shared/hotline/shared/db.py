@@ -6,7 +6,6 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 
-from asyncpg.exceptions import ConnectionDoesNotExistError
 from sqlalchemy import MetaData, text
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -112,15 +111,9 @@ def database_unavailable(error: BaseException) -> bool:
     for cause in _causes(error):
         if isinstance(cause, DBAPIError) and cause.connection_invalidated:
             return True
-        # OSError: the socket file is gone (FileNotFoundError), refused, reset, unreachable.
-        if isinstance(
-            cause,
-            OSError
-            | TimeoutError
-            | PoolTimeoutError
-            | DisconnectionError
-            | ConnectionDoesNotExistError,
-        ):
+        # OSError: the socket file is gone (FileNotFoundError), refused, reset, unreachable,
+        # timed out; a connection asyncpg lost has sqlstate 08003 (below).
+        if isinstance(cause, OSError | PoolTimeoutError | DisconnectionError):
             return True
         sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
         if isinstance(sqlstate, str) and (
@@ -138,10 +131,6 @@ class DatabaseGate:
         self.probe_interval = probe_interval
         self._down_since: float | None = None
         self._last_probe = 0.0
-
-    @property
-    def down(self) -> bool:
-        return self._down_since is not None
 
     def admit(self) -> bool:
         """Whether this request may try the database now."""

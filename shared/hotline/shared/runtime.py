@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Executable
+from sqlalchemy import Executable, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline.shared.db import (
@@ -69,6 +69,17 @@ class ServiceRuntime:
     def consumer(self, name: str) -> IdempotentConsumer | None:
         return next((c for c in self.consumers if c.spec.name == name), None)
 
+    async def parked_owner(self, parked_id: int) -> IdempotentConsumer | None:
+        """The consumer a still-parked event belongs to (None: no such event waits here)."""
+        parked = self.tables.parked_events
+        async with self.sessions() as session:
+            name = await session.scalar(
+                select(parked.c.consumer).where(
+                    parked.c.id == parked_id, parked.c.status == "parked"
+                )
+            )
+        return self.consumer(name) if name else None
+
     def start_background_work(self) -> None:
         self.tasks.append(asyncio.create_task(self.relay.run(self.stop), name=f"{self.name}-relay"))
         for consumer in self.consumers:
@@ -93,6 +104,11 @@ class ServiceRuntime:
         for task, result in zip(self.tasks, results, strict=True):
             if isinstance(result, BaseException):
                 log.error("%s ended with %r", task.get_name(), result)
+        await self.close()
+
+    async def close(self) -> None:
+        """Disconnect from the broker and the database (what `shutdown` ends with; alone, for a
+        runtime whose background work never started)."""
         await self.broker.close()
         await self.engine.dispose()
 

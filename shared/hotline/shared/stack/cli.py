@@ -15,10 +15,10 @@ from sqlalchemy import select
 
 from hotline.shared import secrets
 from hotline.shared.db import create_engine
-from hotline.shared.migrations import upgrade
 from hotline.shared.runtime import ServiceDefinition, build_runtime
 from hotline.shared.settings import ServiceSettings
 from hotline.shared.stack.services import SERVICES, SERVICES_BY_NAME, ServiceEntry
+from hotline.shared.stack.up import migrate_all
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,17 +97,13 @@ def _serve(entry: ServiceEntry, port: int | None) -> int:
 
 
 def _migrate(names: list[str]) -> int:
-    async def run() -> None:
-        settings = ServiceSettings()
-        engine = create_engine(settings.database_url.get_secret_value(), pool_size=1)
-        try:
-            for name in names:
-                await upgrade(engine, SERVICES_BY_NAME[name].package)
-                print(f"migrated {name}")
-        finally:
-            await engine.dispose()
-
-    asyncio.run(run())
+    asyncio.run(
+        migrate_all(
+            ServiceSettings().database_url.get_secret_value(),
+            [SERVICES_BY_NAME[name] for name in names],
+            report=lambda name: print(f"migrated {name}"),
+        )
+    )
     return 0
 
 
@@ -151,8 +147,7 @@ async def _rebuild(entry: ServiceEntry) -> int:
                 "events again when it starts"
             )
     finally:
-        await runtime.broker.close()
-        await runtime.engine.dispose()
+        await runtime.close()
     return 0
 
 
@@ -164,13 +159,8 @@ async def _dead_letters(args: argparse.Namespace) -> int:
     entry = SERVICES_BY_NAME[args.service]
     definition = _definition(entry)
     runtime = build_runtime(definition, _settings(entry))
-    parked = runtime.tables.parked_events
     try:
-        async with runtime.sessions() as session:
-            consumer_name = await session.scalar(
-                select(parked.c.consumer).where(parked.c.id == args.id)
-            )
-        consumer = runtime.consumer(consumer_name) if consumer_name else None
+        consumer = await runtime.parked_owner(args.id)
         if consumer is None:
             print(f"no parked event {args.id} in {entry.name}", file=sys.stderr)
             return 1
@@ -186,8 +176,7 @@ async def _dead_letters(args: argparse.Namespace) -> int:
             return 1
         return 0
     finally:
-        await runtime.broker.close()
-        await runtime.engine.dispose()
+        await runtime.close()
 
 
 async def _list_parked(entry: ServiceEntry) -> None:

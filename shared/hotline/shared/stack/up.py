@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -245,11 +245,17 @@ class Stack:
         self.postgres.stop()
 
 
-async def migrate_all(database_url: str) -> None:
+async def migrate_all(
+    database_url: str,
+    services: Sequence[ServiceEntry] = SERVICES,
+    report: Callable[[str], object] = lambda name: None,
+) -> None:
+    """Apply each service's migrations (and seed steps), in order; `report` hears each name."""
     engine = create_engine(database_url, pool_size=1)
     try:
-        for service in SERVICES:
+        for service in services:
             await upgrade(engine, service.package)
+            report(service.name)
     finally:
         await engine.dispose()
 

@@ -72,7 +72,8 @@ async def metrics() -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
-def _route_template(scope: Scope) -> str:
+def route_template(scope: Scope) -> str:
+    """The matched route's path template (`/v1/tickets/{ticket_no}`): a bounded label."""
     route = scope.get("route")
     return str(getattr(route, "path", "unmatched"))
 
@@ -100,7 +101,7 @@ class HttpMetricsMiddleware:
         try:
             await self.app(scope, receive, send_and_note_status)
         finally:
-            route = _route_template(scope)
+            route = route_template(scope)
             method = scope["method"]
             HTTP_LATENCY.labels(self.service, method, route).observe(time.perf_counter() - started)
             HTTP_REQUESTS.labels(self.service, method, route, str(status)).inc()

@@ -13,6 +13,8 @@ from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
+from hotline.shared.messaging.consumer import IdempotentConsumer
+from hotline.shared.runtime import ServiceRuntime
 from hotline.shared.web.deps import Runtime
 from hotline.shared.web.problems import Problem
 from hotline.shared.web.tokens import bearer, token_owner, unauthorized
@@ -107,7 +109,10 @@ async def list_parked(
 async def replay(parked_id: int, operator: Operator, runtime: Runtime) -> Replayed:
     """Apply a parked event again (after the fault that parked it is fixed)."""
     consumer = await _owner(runtime, parked_id)
-    outcome = await consumer.replay_parked(parked_id, by=operator)
+    try:
+        outcome = await consumer.replay_parked(parked_id, by=operator)
+    except LookupError as gone:  # resolved by someone else meanwhile
+        raise _not_parked(parked_id) from gone
     return Replayed.model_validate({"id": parked_id, "outcome": outcome})
 
 
@@ -115,18 +120,18 @@ async def replay(parked_id: int, operator: Operator, runtime: Runtime) -> Replay
 async def discard(parked_id: int, body: DiscardIn, operator: Operator, runtime: Runtime) -> None:
     """Give up on a parked event, saying why."""
     consumer = await _owner(runtime, parked_id)
-    await consumer.discard_parked(parked_id, by=operator, note=body.note)
+    try:
+        await consumer.discard_parked(parked_id, by=operator, note=body.note)
+    except LookupError as gone:
+        raise _not_parked(parked_id) from gone
 
 
-async def _owner(runtime: Any, parked_id: int) -> Any:
-    parked = runtime.tables.parked_events
-    async with runtime.sessions() as session:
-        name = await session.scalar(
-            select(parked.c.consumer).where(parked.c.id == parked_id, parked.c.status == "parked")
-        )
-    consumer = runtime.consumer(name) if name else None
+async def _owner(runtime: ServiceRuntime, parked_id: int) -> IdempotentConsumer:
+    consumer = await runtime.parked_owner(parked_id)
     if consumer is None:
-        raise Problem(
-            404, "not-parked", f"No parked event {parked_id} waits here.", field="parked_id"
-        )
+        raise _not_parked(parked_id)
     return consumer
+
+
+def _not_parked(parked_id: int) -> Problem:
+    return Problem(404, "not-parked", f"No parked event {parked_id} waits here.", field="parked_id")

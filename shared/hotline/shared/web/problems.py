@@ -11,6 +11,7 @@ from prometheus_client import Counter
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hotline.shared.db import database_unavailable
+from hotline.shared.web.metrics import route_template
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +74,8 @@ def problem_response(
     errors: list[dict[str, Any]] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
-    route = getattr(request.scope.get("route"), "path", "unmatched")
     service = getattr(request.app.state, "service_name", request.app.title)
-    PROBLEMS.labels(service, route, code, _metric_field(errors)).inc()
+    PROBLEMS.labels(service, route_template(request.scope), code, _metric_field(errors)).inc()
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + code,
         "title": HTTPStatus(status).phrase,

@@ -50,4 +50,3 @@ IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
 TicketNo = Annotated[
     str, Path(pattern=IDENTIFIER_PATTERN, max_length=64, description="The hotline's ticket number")
 ]
-PathId = Annotated[str, Path(pattern=IDENTIFIER_PATTERN, max_length=64)]

@@ -57,9 +57,10 @@ class WebhookVerifier:
             text = body.decode()
         except UnicodeDecodeError as error:
             raise Problem(400, "not-utf8", "The body is not UTF-8.", field="body") from error
+        signature_headers = dict(headers)
         for name, scopes, verifier in self._verifiers:
             try:
-                verifier.verify(text, dict(headers), json_parse=False)
+                verifier.verify(text, signature_headers, json_parse=False)
             except WebhookVerificationError as error:
                 reason = str(error)
                 if "Invalid Signature Headers" in reason:
