@@ -1,12 +1,17 @@
 """The rule engine on the read model: findings as events arrive, the period's score, the
 findings listed by rule and unit, and documents checked on demand."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
 import pytest
+from sqlalchemy import delete, insert
 
+from hotline.scoring.config import ScoringOptions
+from hotline.scoring.models import Finding
+from hotline.scoring.score import score
+from hotline.shared.db import create_session_factory
 from hotline.shared.domain.working_days import LOCAL_TIME
 from hotline.shared.messaging.events import (
     Event,
@@ -186,4 +191,39 @@ async def test_a_check_of_something_unknown_is_refused_naming_the_field(scoring:
     )
 
     assert response.status_code == 422
-    assert response.json()["errors"][0]["field"].startswith("kind") or "fax" in response.text
+    assert response.json()["errors"][0]["field"] == "kind"
+
+
+JULY_2019 = (date(2019, 7, 1), date(2019, 7, 31))  # findings of this test only
+
+
+@pytest.mark.parametrize(
+    ("deducted_from", "t17_deducted"),
+    [(None, 0), (date(2019, 7, 10), 2 * 20), (date(2019, 8, 1), 0)],
+)
+async def test_t17_deducts_only_from_its_start_date(
+    scoring: Scoring, deducted_from: date | None, t17_deducted: int
+) -> None:
+    """Four T17 findings (doubled: more than three), two of them from 10 July; two T07."""
+    days = [date(2019, 7, d) for d in (2, 5, 10, 20)]
+    rows = [
+        {"code": "T17", "period": day, "subject": f"T17-{day}-{uuid4().hex[:6]}"} for day in days
+    ]
+    rows += [{"code": "T07", "period": d, "subject": f"T07-{uuid4().hex[:6]}"} for d in days[:2]]
+    async with scoring.engine.begin() as connection:
+        await connection.execute(delete(Finding).where(Finding.period.between(*JULY_2019)))
+        await connection.execute(
+            insert(Finding),
+            [row | {"subject_kind": "ticket", "field": "x", "message": "-"} for row in rows],
+        )
+    options = ScoringOptions(t17_deducted_from=deducted_from)
+
+    async with create_session_factory(scoring.engine)() as session:
+        scored = await score(session, *JULY_2019, options)
+
+    by_rule = {rule.code: rule for rule in scored.rules}
+    assert (by_rule["T17"].findings, by_rule["T17"].doubled) == (4, True)
+    assert by_rule["T17"].deducted == t17_deducted
+    assert by_rule["T17"].deducts is (deducted_from is not None)
+    assert by_rule["T07"].deducted == 20
+    assert scored.deductions == t17_deducted + 20

@@ -100,6 +100,14 @@ def _metric_field(errors: list[dict[str, Any]] | None) -> str:
     return str(first["field"]).split(".")[0][:40]
 
 
+def _location(item: Any) -> tuple[Any, ...]:
+    """Where an error is; for a tagged union with an unknown or missing tag, the tag's field."""
+    location = tuple(item["loc"])
+    if item["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        return (*location, str(item["ctx"]["discriminator"]).strip("'"))
+    return location
+
+
 def _field_path(location: tuple[Any, ...] | list[Any]) -> str:
     """`("body", "caller", "number")` -> `caller.number`; the location kind is kept for others."""
     parts = [str(part) for part in location]
@@ -113,7 +121,7 @@ async def _on_validation_error(request: Request, error: Exception) -> JSONRespon
     errors = [
         {
             # Malformed JSON is one problem of the body, not one per offset it failed at.
-            "field": "body" if item["type"] == "json_invalid" else _field_path(item["loc"]),
+            "field": "body" if item["type"] == "json_invalid" else _field_path(_location(item)),
             "message": item["msg"],
             "code": item["type"],
         }
