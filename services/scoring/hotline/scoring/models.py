@@ -67,8 +67,6 @@ class ScoredTicket(Base):
     satisfaction: Mapped[str | None] = mapped_column(Text)
     call_id: Mapped[str | None] = mapped_column(Text, index=True)
     version: Mapped[int] = mapped_column(Integer, default=0)
-    # The document the rules read (the ticket with its dispatch steps and survey).
-    document: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )

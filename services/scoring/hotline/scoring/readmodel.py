@@ -130,11 +130,7 @@ async def refold(session: AsyncSession, ticket_nos: Iterable[str], rules: RuleSe
             pg_insert(UNITS).on_conflict_do_nothing(index_elements=["name"]),
             [{"name": name, "unit_id": uid} for uid, name in units.items()],
         )
-    rows = [
-        result.values
-        | {"document": result.bundle.model_dump(mode="json") if result.bundle else None}
-        for result in folded.values()
-    ]
+    rows = [result.values for result in folded.values()]
     upsert = pg_insert(cast(Table, ScoredTicket.__table__))
     await session.execute(
         upsert.on_conflict_do_update(
@@ -161,9 +157,7 @@ async def refold(session: AsyncSession, ticket_nos: Iterable[str], rules: RuleSe
         bundle = result.bundle
         if bundle.ticket.call_id in call_documents:
             bundle = bundle.model_copy(update={"call": call_documents[bundle.ticket.call_id]})
-        for found in quality.check_ticket(bundle, context):
-            if found.code.startswith("C"):
-                continue  # the call's own findings are the call's
+        for found in quality.check_ticket(bundle, context, with_call=False):
             findings.append(_finding("ticket", ticket_no, found, result.values))
     await _replace_findings(session, "ticket", ticket_nos, findings)
 
@@ -242,10 +236,6 @@ async def _replace_findings(
     if findings:
         unique = {(f["subject"], f["code"], f["field"]): f for f in findings}
         await session.execute(insert(FINDINGS), list(unique.values()))
-
-
-def _document(bundle: quality.TicketBundle | None) -> dict[str, Any] | None:
-    return bundle.model_dump(mode="json") if bundle else None
 
 
 def _ticket_of(event: Event) -> str | None:

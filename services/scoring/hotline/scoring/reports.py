@@ -159,11 +159,9 @@ async def units_report(session: AsyncSession, start: date, end: date, now: datet
     counts: dict[str, tuple[int, ...]] = {row[0]: tuple(row[1:]) for row in counted if row[0]}
     names = list(dict.fromkeys([HOTLINE_UNIT, *await unit_names(session), *counts]))
     rows = [_unit_row(name, counts.get(name, (0,) * 7)) for name in names]
-    rows = [rows[0], *sorted(rows[1:], key=lambda row: (-row.assigned, names.index(row.unit)))]
+    rows = [rows[0], *sorted(rows[1:], key=lambda row: -row.assigned)]  # stable: ties in order
     sums = tuple(sum(getattr(row, f) for row in rows) for f in _COUNTED)
-    return UnitsReport(
-        start=start, end=end, rows=rows, total=_unit_row("合计", (*sums[:6], sums[6]))
-    )
+    return UnitsReport(start=start, end=end, rows=rows, total=_unit_row("合计", sums))
 
 
 _COUNTED = ("assigned", "handled", "overdue", "callbacks", "satisfied", "unsatisfied", "reopened")

@@ -6,11 +6,12 @@ null, never an invented figure."""
 from datetime import date, datetime
 
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.scoring.config import ScoringOptions
 from hotline.scoring.models import Finding, ScoredCall
+from hotline.scoring.reports import PeriodReport
 from hotline.shared.domain import quality
 
 POINTS_PER_FINDING = 10
@@ -26,9 +27,7 @@ class RuleScore(BaseModel):
     deducts: bool = Field(description="False for T17 before its start date: reported only")
 
 
-class Score(BaseModel):
-    start: date = Field(alias="from")
-    end: date = Field(alias="to")
+class Score(PeriodReport):
     findings: int
     rules: list[RuleScore]
     deductions: int
@@ -38,36 +37,32 @@ class Score(BaseModel):
         description="At most 10; null until provincial-sync reports upload delays"
     )
 
-    model_config = {"populate_by_name": True}
-
 
 async def score(session: AsyncSession, start: date, end: date, options: ScoringOptions) -> Score:
-    counted = dict(
-        (
-            await session.execute(
-                select(Finding.code, func.count())
-                .where(Finding.period.between(start, end))
-                .group_by(Finding.code)
-            )
-        ).all()
+    # Each rule's findings, and how many of them deduct (T17 only from its start date).
+    t17_from = options.t17_deducted_from
+    deducting = Finding.period >= t17_from if t17_from else false()
+    rows = await session.execute(
+        select(Finding.code, func.count(), func.count().filter(deducting))
+        .where(Finding.period.between(start, end))
+        .group_by(Finding.code)
     )
-    if options.t17_deducted_from is not None and "T17" in counted:
-        counted["T17_due"] = await session.scalar(  # type: ignore[assignment]
-            select(func.count()).where(
-                Finding.code == "T17",
-                Finding.period.between(max(start, options.t17_deducted_from), end),
-            )
-        )
+    counted: dict[str, int] = {}
+    t17_due = 0
+    for code, findings, from_t17_start in rows:
+        counted[code] = findings
+        if code == "T17":
+            t17_due = from_t17_start
     seats = await seat_findings(session, start, end, options)
     if seats:
         counted["S01"] = counted.get("S01", 0) + len(seats)
     rules = []
     for code, item in quality.RULES.items():
-        findings = int(counted.get(code, 0))
+        findings = counted.get(code, 0)
         if not findings:
             continue
-        deducts = code != "T17" or options.t17_deducted_from is not None
-        due = int(counted.get("T17_due", 0)) if code == "T17" else findings
+        deducts = code != "T17" or t17_from is not None
+        due = t17_due if code == "T17" else findings
         doubled = findings > options.frequent_findings
         points = POINTS_PER_FINDING * (2 if doubled else 1)
         rules.append(

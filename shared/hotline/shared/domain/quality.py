@@ -151,14 +151,9 @@ class RuleContext:
     now: datetime
     city_code: str = "4305"
     known_units: frozenset[str] = frozenset()
-    categories: frozenset[str] = frozenset()
     call_grace: timedelta = timedelta(hours=2)
     classifier: Classifier = field(default_factory=default_classifier)
     min_bitrate_kbps: float = 2000.0
-
-
-TicketRule = Callable[[TicketBundle, RuleContext], Iterable[Finding]]
-CallRule = Callable[[CallDocument, RuleContext], Iterable[Finding]]
 
 
 @dataclass(frozen=True)
@@ -182,10 +177,6 @@ def rule(
     return register
 
 
-def _finding(code: str, field_name: str, message: str) -> Finding:
-    return Finding(code, field_name, message)
-
-
 # --- tickets (工单) ----------------------------------------------------------------------------
 
 
@@ -195,30 +186,30 @@ def call_record_missing(bundle: TicketBundle, context: RuleContext) -> Iterable[
     if ticket.channel != "phone":
         return
     if ticket.call_id is None:
-        yield _finding("T01", "call_id", "电话工单未关联话单 (a phone ticket names no call)")
+        yield Finding("T01", "call_id", "电话工单未关联话单 (a phone ticket names no call)")
     elif bundle.call is None and context.now - ticket.accepted_at > context.call_grace:
-        yield _finding("T01", "call_id", f"话单{ticket.call_id}未收到 (its call record never came)")
+        yield Finding("T01", "call_id", f"话单{ticket.call_id}未收到 (its call record never came)")
 
 
 @rule("T02", "工单详情的更新时间缺失、未更新或上报有误")
 def updated_time(bundle: TicketBundle, context: RuleContext) -> Iterable[Finding]:
     ticket = bundle.ticket
     if ticket.updated_at is None:
-        yield _finding("T02", "updated_at", "更新时间缺失 (no updated time)")
+        yield Finding("T02", "updated_at", "更新时间缺失 (no updated time)")
         return
     changes = [ticket.accepted_at, ticket.dispatched_at, ticket.replied_at, ticket.closed_at]
     latest = max(moment for moment in changes if moment is not None)
     if ticket.updated_at < latest:
-        yield _finding("T02", "updated_at", "更新时间早于最后一次状态变更 (not updated)")
+        yield Finding("T02", "updated_at", "更新时间早于最后一次状态变更 (not updated)")
     if ticket.updated_at > context.now + timedelta(minutes=5):
-        yield _finding("T02", "updated_at", "更新时间在未来 (in the future)")
+        yield Finding("T02", "updated_at", "更新时间在未来 (in the future)")
 
 
 @rule("T03", "转办工单受理时间、办结时间一致")
 def accepted_equals_closed(bundle: TicketBundle, context: RuleContext) -> Iterable[Finding]:
     ticket = bundle.ticket
     if ticket.handling_mode == "forward" and ticket.closed_at == ticket.accepted_at:
-        yield _finding("T03", "closed_at", "转办工单受理时间与办结时间一致")
+        yield Finding("T03", "closed_at", "转办工单受理时间与办结时间一致")
 
 
 @rule("T04", "转办工单收单部门不准确")
@@ -229,12 +220,12 @@ def receiving_unit(bundle: TicketBundle, context: RuleContext) -> Iterable[Findi
     unit = ticket.dispatched_to[-1] if ticket.dispatched_to else None
     if unit is None:
         if ticket.closed_at is not None:
-            yield _finding("T04", "dispatched_to", "转办工单无收单部门 (no receiving unit)")
+            yield Finding("T04", "dispatched_to", "转办工单无收单部门 (no receiving unit)")
         return
     if context.known_units and unit not in context.known_units:
-        yield _finding("T04", "dispatched_to", f"收单部门{unit}不在成员单位名录 (unknown unit)")
+        yield Finding("T04", "dispatched_to", f"收单部门{unit}不在成员单位名录 (unknown unit)")
     if ticket.replied_by is not None and ticket.replied_by != unit:
-        yield _finding(
+        yield Finding(
             "T04", "replied_by", f"答复单位{ticket.replied_by}不是收单部门{unit} (not the unit)"
         )
 
@@ -245,19 +236,19 @@ def location_code(bundle: TicketBundle, context: RuleContext) -> Iterable[Findin
     code = ticket.location_code
     if code is None:
         if ticket.handling_mode == "forward":
-            yield _finding("T05", "location_code", "转办工单缺少事件发生地编码")
+            yield Finding("T05", "location_code", "转办工单缺少事件发生地编码")
         return
     if not LOCATION_CODE.match(code):
-        yield _finding("T05", "location_code", "不是6/9/12位行政区划代码 (not a division code)")
+        yield Finding("T05", "location_code", "不是6/9/12位行政区划代码 (not a division code)")
         return
     if not code.startswith(context.city_code) or (
         context.city_code == "4305" and code[:6] not in CITY_DISTRICTS
     ):
-        yield _finding("T05", "location_code", f"编码不在本市 ({context.city_code}…)")
+        yield Finding("T05", "location_code", f"编码不在本市 ({context.city_code}…)")
         return
     named = [number for number, name in CITY_DISTRICTS.items() if name in (ticket.address or "")]
     if named and code[:6] not in named:
-        yield _finding(
+        yield Finding(
             "T05", "location_code", f"编码与地址不符 (the address names {CITY_DISTRICTS[named[0]]})"
         )
 
@@ -269,7 +260,7 @@ def caller_number(bundle: TicketBundle, context: RuleContext) -> Iterable[Findin
         return
     number = phones.normalize(ticket.caller_number or "")
     if not phones.is_citizen_number(number):
-        yield _finding("T06", "caller_number", "呼入号码空缺或明显错误 (not a citizen's number)")
+        yield Finding("T06", "caller_number", "呼入号码空缺或明显错误 (not a citizen's number)")
 
 
 @rule("T07", "诉求人称呼内容为空白、数字、符号等")
@@ -277,18 +268,16 @@ def salutation(bundle: TicketBundle, context: RuleContext) -> Iterable[Finding]:
     value = bundle.ticket.caller_salutation.strip()
     if value.startswith("*"):
         if not ANONYMOUS.match(value):
-            yield _finding("T07", "caller_salutation", "匿名称呼应为“*先生”或“*女士”")
+            yield Finding("T07", "caller_salutation", "匿名称呼应为“*先生”或“*女士”")
     elif not SALUTATION.match(value):
-        yield _finding(
-            "T07", "caller_salutation", "称呼为空白、数字或符号 (a name, or *先生/*女士)"
-        )
+        yield Finding("T07", "caller_salutation", "称呼为空白、数字或符号 (a name, or *先生/*女士)")
 
 
 @rule("T08", "工单受理内容与办结内容一致")
 def resolution_copies_content(bundle: TicketBundle, context: RuleContext) -> Iterable[Finding]:
     ticket = bundle.ticket
     if ticket.resolution and copies_request(ticket.content, ticket.resolution):
-        yield _finding("T08", "resolution", "办结内容与受理内容一致")
+        yield Finding("T08", "resolution", "办结内容与受理内容一致")
 
 
 @rule("T09", "不规范使用标点、符号或出现乱码")
@@ -296,17 +285,17 @@ def garbled_text(bundle: TicketBundle, context: RuleContext) -> Iterable[Finding
     ticket = bundle.ticket
     for name, value in (("content", ticket.content), ("resolution", ticket.resolution)):
         if value and garbled(value):
-            yield _finding("T09", name, "含乱码或不规范符号 (garbled text or symbol runs)")
+            yield Finding("T09", name, "含乱码或不规范符号 (garbled text or symbol runs)")
 
 
 @rule("T10", "受理内容、办结内容过于简单（“已告知”“咨询后答复”“在线办结”“转办办结”）")
 def too_simple_text(bundle: TicketBundle, context: RuleContext) -> Iterable[Finding]:
     ticket = bundle.ticket
     if too_simple(ticket.content):
-        yield _finding("T10", "content", "受理内容过于简单 (say what the citizen asked)")
+        yield Finding("T10", "content", "受理内容过于简单 (say what the citizen asked)")
     closed_with_text = ticket.closed_at is not None and ticket.resolution is not None
     if closed_with_text and too_simple(ticket.resolution or ""):
-        yield _finding("T10", "resolution", "办结内容过于简单 (say what was done and found)")
+        yield Finding("T10", "resolution", "办结内容过于简单 (say what was done and found)")
 
 
 @rule("T11", "根据工单内容判断，业务类型不准确")
@@ -314,7 +303,7 @@ def request_type(bundle: TicketBundle, context: RuleContext) -> Iterable[Finding
     ticket = bundle.ticket
     guess = context.classifier.request_type(ticket.content)
     if guess is not None and guess.label != ticket.request_type:
-        yield _finding(
+        yield Finding(
             "T11", "request_type", f"内容像是“{guess.label}”（{'、'.join(guess.evidence)}）"
         )
 
@@ -323,14 +312,14 @@ def request_type(bundle: TicketBundle, context: RuleContext) -> Iterable[Finding
 def handling_mode(bundle: TicketBundle, context: RuleContext) -> Iterable[Finding]:
     ticket = bundle.ticket
     if ticket.handling_mode == "answered" and ticket.dispatched_to:
-        yield _finding("T12", "handling_mode", "在线办结工单有转办记录 (answered, yet dispatched)")
+        yield Finding("T12", "handling_mode", "在线办结工单有转办记录 (answered, yet dispatched)")
     if (
         ticket.handling_mode == "forward"
         and not ticket.dispatched_to
         and ticket.status == "closed"
         and ticket.repeat_rule is None
     ):
-        yield _finding("T12", "handling_mode", "转办工单无转办记录 (forwarded, never dispatched)")
+        yield Finding("T12", "handling_mode", "转办工单无转办记录 (forwarded, never dispatched)")
 
 
 @rule("T13", "不满意工单计入满意工单")
@@ -339,7 +328,7 @@ def reported_satisfaction(bundle: TicketBundle, context: RuleContext) -> Iterabl
     if reported is None or survey is None or survey.satisfaction is None:
         return
     if (reported == "unsatisfied") != (survey.satisfaction == "unsatisfied"):
-        yield _finding(
+        yield Finding(
             "T13", "reported_satisfaction", f"上报“{reported}”，回访结果“{survey.satisfaction}”"
         )
 
@@ -350,20 +339,20 @@ def not_accepted(bundle: TicketBundle, context: RuleContext) -> Iterable[Finding
     if ticket.handling_mode not in ("not_accepted", "pre_accepted"):
         return
     if not ticket.resolution:
-        yield _finding("T14", "resolution", "不予受理/预受理未说明理由")
+        yield Finding("T14", "resolution", "不予受理/预受理未说明理由")
     if ticket.repeat_rule is not None and ticket.repeat_of is None:
-        yield _finding("T14", "repeat_of", "重复件未关联原工单 (no original ticket)")
+        yield Finding("T14", "repeat_of", "重复件未关联原工单 (no original ticket)")
 
 
 @rule("T15", "工单延期信息不准确或不符合逻辑")
 def extensions(bundle: TicketBundle, context: RuleContext) -> Iterable[Finding]:
     for extension in bundle.ticket.extensions:
         if extension.requested_at >= extension.current_deadline:
-            yield _finding("T15", "extensions", "延期申请晚于办理时限 (asked after the deadline)")
+            yield Finding("T15", "extensions", "延期申请晚于办理时限 (asked after the deadline)")
         if extension.requested_deadline <= extension.current_deadline:
-            yield _finding("T15", "extensions", "延期后时限未晚于原时限 (not later)")
+            yield Finding("T15", "extensions", "延期后时限未晚于原时限 (not later)")
     if bundle.ticket.approved_extensions_without_request:
-        yield _finding("T15", "extensions", "无延期申请而批准延期 (approved, never asked)")
+        yield Finding("T15", "extensions", "无延期申请而批准延期 (approved, never asked)")
 
 
 @rule("T16", "特定诉求分类（优化营商环境）不准确")
@@ -372,7 +361,7 @@ def business_environment(bundle: TicketBundle, context: RuleContext) -> Iterable
     guess = context.classifier.business_environment(ticket.content)
     if guess is not None and guess.label != ticket.business_environment:
         state = "是" if guess.label else "不是"
-        yield _finding(
+        yield Finding(
             "T16",
             "business_environment",
             f"内容{state}优化营商环境类（{'、'.join(guess.evidence)}）",
@@ -384,7 +373,7 @@ def category(bundle: TicketBundle, context: RuleContext) -> Iterable[Finding]:
     ticket = bundle.ticket
     guess = context.classifier.category(ticket.content)
     if guess is not None and guess.label != ticket.category:
-        yield _finding("T17", "category", f"内容像是“{guess.label}”（{'、'.join(guess.evidence)}）")
+        yield Finding("T17", "category", f"内容像是“{guess.label}”（{'、'.join(guess.evidence)}）")
 
 
 @rule("X01", "三单中的时间字段不符合逻辑")
@@ -402,7 +391,7 @@ def three_records_in_order(bundle: TicketBundle, context: RuleContext) -> Iterab
     present = [(name, moment) for name, moment in steps if moment is not None]
     for (before, earlier), (after, later) in itertools.pairwise(present):
         if later < earlier:
-            yield _finding("X01", after, f"{after}早于{before} (out of order)")
+            yield Finding("X01", after, f"{after}早于{before} (out of order)")
 
 
 # --- call records (话单), seats (座席), video (视频流) -------------------------------------------
@@ -412,25 +401,25 @@ def three_records_in_order(bundle: TicketBundle, context: RuleContext) -> Iterab
 def four_times_identical(call: CallDocument, context: RuleContext) -> Iterable[Finding]:
     times = [call.started_at, call.queued_at, call.ringing_at, call.connected_at]
     if None not in times and len(set(times)) == 1:
-        yield _finding("C01", "queued_at", "呼叫、队列、振铃、进座席时间完全一致")
+        yield Finding("C01", "queued_at", "呼叫、队列、振铃、进座席时间完全一致")
 
 
 @rule("C02", "话单有通话时长数据，但缺失录音地址", kind="call")
 def recording_missing(call: CallDocument, context: RuleContext) -> Iterable[Finding]:
     if call.talk_seconds > 0 and not call.recording_url:
-        yield _finding("C02", "recording_url", "有通话时长但缺失录音地址")
+        yield Finding("C02", "recording_url", "有通话时长但缺失录音地址")
 
 
 @rule("C03", "进座席时间和挂机时间完全一致，且存在录音", kind="call")
 def connected_equals_ended(call: CallDocument, context: RuleContext) -> Iterable[Finding]:
     if call.connected_at is not None and call.connected_at == call.ended_at and call.recording_url:
-        yield _finding("C03", "connected_at", "进座席时间与挂机时间一致却有录音")
+        yield Finding("C03", "connected_at", "进座席时间与挂机时间一致却有录音")
 
 
 @rule("S01", "座席数据与实际情况不符", kind="seats")
 def seats(report: SeatReport, context: RuleContext) -> Iterable[Finding]:
     if report.reported_seats < report.agents_at_once:
-        yield _finding(
+        yield Finding(
             "S01",
             "reported_seats",
             f"上报座席{report.reported_seats}个，话单显示同时在岗{report.agents_at_once}人",
@@ -440,21 +429,21 @@ def seats(report: SeatReport, context: RuleContext) -> Iterable[Finding]:
 @rule("V01", "视频流：角度偏移、未按要求覆盖话务大厅工作区域", kind="video")
 def video_angle(stream: VideoStream, context: RuleContext) -> Iterable[Finding]:
     if not stream.covers_work_area:
-        yield _finding("V01", "covers_work_area", "未覆盖话务大厅工作区域")
+        yield Finding("V01", "covers_work_area", "未覆盖话务大厅工作区域")
 
 
 @rule("V02", "视频流：像素（1920×1080）、帧率（25 帧/秒）错误", kind="video")
 def video_resolution(stream: VideoStream, context: RuleContext) -> Iterable[Finding]:
     if (stream.width, stream.height) != (1920, 1080):
-        yield _finding("V02", "width", f"像素{stream.width}×{stream.height}，应为1920×1080")
+        yield Finding("V02", "width", f"像素{stream.width}×{stream.height}，应为1920×1080")
     if stream.frames_per_second < 25:
-        yield _finding("V02", "frames_per_second", f"帧率{stream.frames_per_second:g}，应为25")
+        yield Finding("V02", "frames_per_second", f"帧率{stream.frames_per_second:g}，应为25")
 
 
 @rule("V03", "视频流：码率偏低，画面模糊", kind="video")
 def video_bitrate(stream: VideoStream, context: RuleContext) -> Iterable[Finding]:
     if stream.bitrate_kbps < context.min_bitrate_kbps:
-        yield _finding("V03", "bitrate_kbps", f"码率{stream.bitrate_kbps:g} kbps偏低")
+        yield Finding("V03", "bitrate_kbps", f"码率{stream.bitrate_kbps:g} kbps偏低")
 
 
 def _run(kind: str, document: object, context: RuleContext) -> list[Finding]:
@@ -466,10 +455,13 @@ def _run(kind: str, document: object, context: RuleContext) -> list[Finding]:
     ]
 
 
-def check_ticket(bundle: TicketBundle, context: RuleContext) -> list[Finding]:
-    """Every ticket rule, and the call rules on its call record."""
+def check_ticket(
+    bundle: TicketBundle, context: RuleContext, *, with_call: bool = True
+) -> list[Finding]:
+    """Every ticket rule, and the call rules on its call record unless the call's findings are
+    kept apart (`with_call=False`: the ticket rules still see the record, T01 and X01 need it)."""
     findings = _run("ticket", bundle, context)
-    if bundle.call is not None:
+    if with_call and bundle.call is not None:
         findings += check_call(bundle.call, context)
     return findings
 

@@ -113,7 +113,6 @@ def upgrade() -> None:
         sa.Column("satisfaction", sa.Text(), nullable=True),
         sa.Column("call_id", sa.Text(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("document", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.Column(
             "updated_at",
             sa.DateTime(timezone=True),
