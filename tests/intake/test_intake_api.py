@@ -13,6 +13,7 @@ from hotline.intake.lifecycle import note_version, on_ticket_closed, on_ticket_r
 from hotline.intake.main import app
 from hotline.intake.models import BurstAlert, CallRecord, Ticket, webhook_deliveries
 from hotline.shared.db import create_session_factory
+from hotline.shared.domain.text import decode_terms
 from hotline.shared.messaging.events import (
     TicketClosed,
     TicketClosedData,
@@ -21,6 +22,7 @@ from hotline.shared.messaging.events import (
     TicketSigned,
     UnitActionData,
 )
+from hotline.shared.migrations import upgrade
 from tests.intake.conftest import (
     GAS_SECRET,
     OLD_SECRET,
@@ -802,3 +804,28 @@ async def test_bursts_are_counted_in_the_tickets_own_time(intake: IntakeClient) 
 
     alerts = await intake.announced(f"{area}/生态环境类")
     assert alerts.count("alert.burst_detected") == 2
+
+
+async def test_the_data_step_gives_older_tickets_the_substance_intake_keeps_now(
+    intake: IntakeClient,
+) -> None:
+    """Tickets stored before intake kept their substance get it after migrating: the same
+    terms the live path keeps, so repeat calls match them."""
+    numbers = [
+        (await intake.post("/v1/tickets", ticket_body())).json()["ticket_no"] for _ in range(3)
+    ]
+    kept = {
+        no: await intake.scalar(select(Ticket.substance).where(Ticket.ticket_no == no))
+        for no in numbers
+    }
+    async with intake.engine.begin() as connection:
+        await connection.execute(
+            update(Ticket).where(Ticket.ticket_no.in_(numbers)).values(substance=None)
+        )
+
+    await upgrade(intake.engine, "hotline.intake")
+
+    for no in numbers:
+        backfilled = await intake.scalar(select(Ticket.substance).where(Ticket.ticket_no == no))
+        assert backfilled is not None
+        assert decode_terms(backfilled) == decode_terms(kept[no])

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
+from hotline.shared.domain.units import HOTLINE_UNIT, seed_units
 from hotline.shared.messaging.events import (
     CALLS_TOPIC,
     TICKETS_TOPIC,
@@ -92,3 +93,8 @@ def test_event_times_must_carry_an_offset() -> None:
         TicketClosedData(
             ticket_no="T", closed_at=datetime(2022, 1, 31, 9, 30), handling_unit="u", resolution="r"
         )
+
+
+def test_the_hotline_row_is_the_hotline_unit_of_the_registry() -> None:
+    hotline = [unit for unit in seed_units() if unit.kind == "hotline"]
+    assert [unit.name for unit in hotline] == [HOTLINE_UNIT]

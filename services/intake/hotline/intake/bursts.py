@@ -64,9 +64,12 @@ async def detect_burst(session: AsyncSession, event: TicketCreated, options: Int
         )
     ).all()
     matcher = text_matcher()
-    this = decode_terms(
-        await session.scalar(select(Ticket.substance).where(Ticket.ticket_no == ticket.ticket_no))
-    ) or matcher.substance(ticket.content, places=[ticket.address or ""])
+    stored = next((terms for no, _, terms in recent if no == ticket.ticket_no), None)
+    if stored is None:  # beyond the sample
+        stored = await session.scalar(
+            select(Ticket.substance).where(Ticket.ticket_no == ticket.ticket_no)
+        )
+    this = decode_terms(stored)
     callers: dict[str, str] = {}
     for ticket_no, caller, substance in recent:
         if matcher.similarity(decode_terms(substance), this).score >= options.burst_similarity:

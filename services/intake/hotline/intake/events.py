@@ -2,6 +2,7 @@
 
 from hotline.intake.models import Ticket
 from hotline.shared.domain import phones
+from hotline.shared.domain.units import HOTLINE_UNIT
 from hotline.shared.messaging.events import (
     PhoneNumber,
     TicketClosed,
@@ -11,7 +12,6 @@ from hotline.shared.messaging.events import (
 )
 
 SOURCE = "/hotline/intake"
-HOTLINE_UNIT = "12345政务服务便民热线"
 
 
 def created_data(row: Ticket) -> TicketCreatedData:

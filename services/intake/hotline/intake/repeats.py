@@ -3,9 +3,8 @@ one the agent names or the one that matches beyond doubt, and merges (并单) de
 The decision table and the evidence rules are `repeat_calls`."""
 
 from datetime import timedelta
-from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.intake import metrics
@@ -23,6 +22,7 @@ from hotline.intake.repeat_calls import (
 from hotline.intake.schemas import MergeIn, RepeatCandidate, TicketIn, TicketPublic
 from hotline.shared.db import after_commit
 from hotline.shared.domain.text import decode_terms, text_matcher
+from hotline.shared.domain.units import HOTLINE_UNIT
 from hotline.shared.messaging.events import TicketMerged, TicketMergedData, utc_now
 from hotline.shared.messaging.outbox import add_events
 from hotline.shared.web.problems import Problem
@@ -89,10 +89,9 @@ async def find_repeat(
         await session.execute(
             select(
                 Ticket.ticket_no,
-                Ticket.caller_number,
-                Ticket.location_code,
-                Ticket.address,
                 Ticket.substance,
+                (same_caller if same_caller is not None else false()).label("same_caller"),
+                (same_place if same_place is not None else false()).label("same_place"),
             )
             .where(
                 or_(*matches),
@@ -111,8 +110,8 @@ async def find_repeat(
     candidates = [
         Candidate(
             row.ticket_no,
-            same_caller=caller_number is not None and row.caller_number == caller_number,
-            same_place=_at_same_place(ticket, row.location_code, row.address),
+            same_caller=row.same_caller,
+            same_place=row.same_place,
             match=matcher.similarity(decode_terms(row.substance), substance),
         )
         for row in rows
@@ -168,7 +167,7 @@ async def merge(
         ticket.status = decision.status
     if decision.status == "closed":
         ticket.resolution, ticket.closed_at = decision.resolution, utc_now()
-        ticket.handling_unit = None
+        ticket.handling_unit = HOTLINE_UNIT  # closed by the hotline, as at acceptance
     ticket.version += 1
     await add_events(session, messaging, _merged_event(ticket, decision, supervisor, body.note))
     if ticket.status == "closed":
@@ -208,11 +207,3 @@ def _same_place(ticket: TicketIn) -> ColumnElement[bool] | None:
     if ticket.location_code is not None and ticket.address:
         return and_(Ticket.location_code == ticket.location_code, Ticket.address == ticket.address)
     return None
-
-
-def _at_same_place(ticket: TicketIn, location_code: str | None, address: Any) -> bool:
-    if ticket.location_code is None or location_code != ticket.location_code:
-        return False
-    return len(location_code) >= PRECISE_CODE_DIGITS or (
-        bool(ticket.address) and address == ticket.address
-    )

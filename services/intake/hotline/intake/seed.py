@@ -1,13 +1,22 @@
 """The data step run after intake's migrations: tickets within the repeat window that were
 accepted before intake kept their substance get it now, so repeat calls can be matched to them."""
 
-from sqlalchemy import Connection, func, select, update
+from typing import cast
+
+from sqlalchemy import Connection, Table, bindparam, func, select, update
 
 from hotline.intake.models import Ticket
 from hotline.shared.domain.text import encode_terms, text_matcher
 
 BACKFILL_DAYS = 60
 BATCH = 1000
+TICKETS = cast(Table, Ticket.__table__)
+# One statement for the batch, its rows as parameters.
+KEEP_SUBSTANCE = (
+    update(TICKETS)
+    .where(TICKETS.c.ticket_no == bindparam("number"))
+    .values(substance=bindparam("terms"))
+)
 
 
 def seed(connection: Connection) -> None:
@@ -23,10 +32,14 @@ def seed(connection: Connection) -> None:
         ).all()
         if not rows:
             return
-        for ticket_no, content, address in rows:
-            terms = matcher.substance(content, places=[address or ""])
-            connection.execute(
-                update(Ticket)
-                .where(Ticket.ticket_no == ticket_no)
-                .values(substance=encode_terms(terms) or " ")
-            )
+        connection.execute(
+            KEEP_SUBSTANCE,
+            [
+                {
+                    "number": ticket_no,
+                    "terms": encode_terms(matcher.substance(content, places=[address or ""]))
+                    or " ",
+                }
+                for ticket_no, content, address in rows
+            ],
+        )

@@ -4,7 +4,6 @@ the database `repeats`; bursts of one issue `bursts`."""
 
 from datetime import UTC, datetime
 from uuid import uuid4
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -12,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.intake import metrics, repeats
 from hotline.intake.config import IntakeOptions
-from hotline.intake.events import HOTLINE_UNIT, SOURCE, accepted_events, phone
+from hotline.intake.events import SOURCE, accepted_events, phone
 from hotline.intake.models import (
     CallRecord,
     OutageNotice,
@@ -36,14 +35,14 @@ from hotline.intake.validation import call_errors, notice_errors, ticket_errors
 from hotline.shared.db import after_commit
 from hotline.shared.domain import phones
 from hotline.shared.domain.text import encode_terms, text_matcher
+from hotline.shared.domain.units import HOTLINE_UNIT
+from hotline.shared.domain.working_days import LOCAL_TIME
 from hotline.shared.messaging import deliveries
 from hotline.shared.messaging.deliveries import Answer
 from hotline.shared.messaging.events import CallRecorded, CallRecordedData
 from hotline.shared.messaging.outbox import add_events
 from hotline.shared.web.problems import Problem
 from hotline.shared.web.webhooks import VerifiedWebhook
-
-LOCAL_TIME = ZoneInfo("Asia/Shanghai")
 
 
 async def record_call(
@@ -233,19 +232,19 @@ async def get_ticket(session: AsyncSession, ticket_no: str) -> TicketPublic:
     row = await session.get(Ticket, ticket_no)
     if row is None:
         raise Problem(404, "ticket-not-found", f"No ticket {ticket_no}.", field="ticket_no")
-    public = TicketPublic.model_validate(row, from_attributes=True)
-    return public.model_copy(
-        update={"caller_number": phones.mask(row.caller_number) if row.caller_number else None}
-    )
+    return _masked(TicketPublic.model_validate(row, from_attributes=True))
 
 
 async def merge_ticket(
     session: AsyncSession, ticket_no: str, body: MergeIn, supervisor: str
 ) -> TicketPublic:
     """Merge (并单) a ticket into the earlier one it repeats; the number shown masked."""
-    merged = await repeats.merge(session, ticket_no, body, supervisor)
-    number = merged.caller_number
-    return merged.model_copy(update={"caller_number": phones.mask(number) if number else None})
+    return _masked(await repeats.merge(session, ticket_no, body, supervisor))
+
+
+def _masked(ticket: TicketPublic) -> TicketPublic:
+    number = ticket.caller_number
+    return ticket.model_copy(update={"caller_number": phones.mask(number) if number else None})
 
 
 async def _matching_notice(session: AsyncSession, ticket: TicketIn) -> OutageNotice | None:

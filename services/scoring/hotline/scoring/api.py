@@ -11,13 +11,13 @@ from sqlalchemy import ColumnElement, func, select
 
 from hotline.scoring import render, reports
 from hotline.scoring.deps import Context, Reader, ReportPeriod
-from hotline.scoring.fold import HOTLINE_UNIT
 from hotline.scoring.models import Finding
 from hotline.scoring.readmodel import rule_context
 from hotline.scoring.reports import unit_names
 from hotline.scoring.schemas import Checked, CheckIn, FindingOut, FindingPage, StoredFinding
 from hotline.scoring.score import Score, score
 from hotline.shared.domain import quality
+from hotline.shared.domain.units import HOTLINE_UNIT
 from hotline.shared.web.deps import DbSession
 from hotline.shared.web.problems import Problem
 

@@ -12,9 +12,8 @@ from hotline.shared.domain.quality import (
     TicketBundle,
     TicketDocument,
 )
+from hotline.shared.domain.units import HOTLINE_UNIT
 from hotline.shared.domain.working_days import LOCAL_TIME
-
-HOTLINE_UNIT = "12345政务服务便民热线"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.scoring.fold import HOTLINE_UNIT, StoredEvent, fold
+from hotline.scoring.fold import StoredEvent, fold
 from hotline.scoring.models import (
     Finding,
     KnownUnit,
@@ -23,6 +23,7 @@ from hotline.scoring.models import (
 )
 from hotline.shared.domain import quality
 from hotline.shared.domain.quality import CallDocument, RuleContext
+from hotline.shared.domain.units import HOTLINE_UNIT
 from hotline.shared.domain.working_days import LOCAL_TIME
 from hotline.shared.messaging.events import (
     CallbackCompleted,
@@ -278,4 +279,4 @@ async def phone_tickets_past_grace(
     return list(rows)
 
 
-__all__ = ["EVENT_TYPES", "HOTLINE_UNIT", "RuleSettings", "apply", "refold"]
+__all__ = ["EVENT_TYPES", "RuleSettings", "apply", "refold"]

@@ -13,9 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.scoring.fold import HOTLINE_UNIT
 from hotline.scoring.models import KnownUnit, ScoredCall, ScoredTicket, SpotCheck
-from hotline.shared.domain.units import seed_units
+from hotline.shared.domain.units import HOTLINE_UNIT, seed_units
 
 LINES = ("12345", "12333", "12315", "12348")
 SATISFIED = ("satisfied", "basically_satisfied")

@@ -102,14 +102,12 @@ class TextMatcher:
     def substance(self, text: str, *, places: Iterable[str] = ()) -> dict[str, float]:
         """The words that say what the text is about, each weighed by its rarity (TF-IDF)."""
         addresses = [unicodedata.normalize("NFKC", place).lower() for place in places if place]
-        place_words = {word for address in addresses for word in self._words(address)}
         words = self._words(text)
         counts: Counter[str] = Counter()
         for position, word in enumerate(words):
             following = words[position + 1] if position + 1 < len(words) else ""
             if (
-                word in place_words
-                or any(word in address for address in addresses)
+                any(word in address for address in addresses)
                 or PLACE_SUFFIX.fullmatch(following)  # 长铺 in 长铺 镇, 宏达 in 宏达 小区
                 or not self._meaningful(word)
             ):

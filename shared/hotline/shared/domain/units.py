@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+# The hotline's own row: tickets it answered itself, never forwarded (kind "hotline" in the CSV).
+HOTLINE_UNIT = "12345政务服务便民热线"
+
 
 @dataclass(frozen=True)
 class SeedUnit:
