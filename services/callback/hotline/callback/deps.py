@@ -3,12 +3,11 @@
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials
 
 from hotline.callback.config import CallbackSettings
 from hotline.callback.schemas import SurveyResultIn
 from hotline.callback.service import CallbackContext, build_context
-from hotline.shared.web.tokens import bearer, token_owner, unauthorized
+from hotline.shared.web.tokens import token_holder
 from hotline.shared.web.webhooks import SignedBody, WebhookVerifier, signed_body
 
 
@@ -43,14 +42,11 @@ ResultWebhook = Annotated[
 ]
 
 
-async def current_agent(
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)], context: Context
-) -> str:
-    """The agents' desk whose token this is."""
-    token = credentials.credentials if credentials else None
-    if name := token_owner(token, context.options.agent_tokens):
-        return name
-    raise unauthorized("An agents' desk token is required.")
+# The agents' desk whose token this is (HOTLINE_CALLBACK_AGENT_TOKENS).
+current_agent = token_holder(
+    lambda request: get_state(request).context.options.agent_tokens,
+    "An agents' desk token is required.",
+)
 
 
 Agent = Annotated[str, Depends(current_agent)]

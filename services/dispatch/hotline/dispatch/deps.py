@@ -3,7 +3,6 @@
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials
 
 from hotline.dispatch import units
 from hotline.dispatch.config import DispatchSettings
@@ -13,9 +12,7 @@ from hotline.dispatch.service import DispatchContext
 from hotline.shared.domain.working_days import WorkingCalendar
 from hotline.shared.web.deps import DbSession
 from hotline.shared.web.problems import Problem
-from hotline.shared.web.tokens import bearer, token_owner, unauthorized
-
-Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+from hotline.shared.web.tokens import Bearer, token_owner, unauthorized
 
 
 def build_context(settings: DispatchSettings) -> DispatchContext:

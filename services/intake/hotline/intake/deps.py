@@ -5,13 +5,12 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import SecretStr
 
 from hotline.intake.config import IntakeOptions, IntakeSettings
 from hotline.intake.schemas import CallRecordIn, NoticeIn, TicketIn
 from hotline.shared.domain.text import text_matcher
-from hotline.shared.web.tokens import bearer, token_owner, unauthorized
+from hotline.shared.web.tokens import token_holder
 from hotline.shared.web.webhooks import SignedBody, WebhookVerifier, signed_body
 
 
@@ -49,24 +48,14 @@ def _verifier(request: Request) -> WebhookVerifier:
     return get_context(request).verifier
 
 
-async def current_reader(
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)], context: Context
-) -> str:
-    """Whoever may read tickets back: a token from HOTLINE_INTAKE_READER_TOKENS."""
-    token = credentials.credentials if credentials else None
-    if name := token_owner(token, context.reader_tokens):
-        return name
-    raise unauthorized("A reader token is required.")
-
-
-async def current_supervisor(
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)], context: Context
-) -> str:
-    """A hotline supervisor: a token from HOTLINE_INTAKE_SUPERVISOR_TOKENS."""
-    token = credentials.credentials if credentials else None
-    if name := token_owner(token, context.supervisor_tokens):
-        return name
-    raise unauthorized("A supervisor token is required.")
+# Whoever may read tickets back (HOTLINE_INTAKE_READER_TOKENS), and the hotline's supervisors
+# (HOTLINE_INTAKE_SUPERVISOR_TOKENS).
+current_reader = token_holder(
+    lambda request: get_context(request).reader_tokens, "A reader token is required."
+)
+current_supervisor = token_holder(
+    lambda request: get_context(request).supervisor_tokens, "A supervisor token is required."
+)
 
 
 Reader = Annotated[str, Depends(current_reader)]

@@ -5,13 +5,12 @@ from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
-from fastapi.security import HTTPAuthorizationCredentials
 
 from hotline.scoring.config import ScoringOptions, ScoringSettings
 from hotline.scoring.readmodel import RuleSettings
 from hotline.shared.domain.classifier import default_classifier
 from hotline.shared.web.problems import Problem
-from hotline.shared.web.tokens import bearer, token_owner, unauthorized
+from hotline.shared.web.tokens import token_holder
 
 
 @dataclass(frozen=True)
@@ -40,14 +39,11 @@ def get_context(request: Request) -> ScoringContext:
 Context = Annotated[ScoringContext, Depends(get_context)]
 
 
-async def current_reader(
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)], context: Context
-) -> str:
-    """A supervisor or clerk: a token from HOTLINE_SCORING_READER_TOKENS."""
-    token = credentials.credentials if credentials else None
-    if name := token_owner(token, context.options.reader_tokens):
-        return name
-    raise unauthorized("A reader token is required (HOTLINE_SCORING_READER_TOKENS).")
+# A supervisor or clerk: a token from HOTLINE_SCORING_READER_TOKENS.
+current_reader = token_holder(
+    lambda request: get_context(request).options.reader_tokens,
+    "A reader token is required (HOTLINE_SCORING_READER_TOKENS).",
+)
 
 
 Reader = Annotated[str, Depends(current_reader)]

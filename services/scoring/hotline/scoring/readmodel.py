@@ -23,7 +23,6 @@ from hotline.scoring.models import (
 )
 from hotline.shared.domain import quality
 from hotline.shared.domain.quality import CallDocument, RuleContext
-from hotline.shared.domain.units import HOTLINE_UNIT
 from hotline.shared.domain.working_days import LOCAL_TIME
 from hotline.shared.messaging.events import (
     CallbackCompleted,

@@ -9,29 +9,24 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from hotline.shared.messaging.consumer import IdempotentConsumer
 from hotline.shared.runtime import ServiceRuntime
-from hotline.shared.web.deps import Runtime
+from hotline.shared.web.deps import Runtime, get_runtime
 from hotline.shared.web.problems import Problem
-from hotline.shared.web.tokens import bearer, token_owner, unauthorized
+from hotline.shared.web.tokens import token_holder
 
 router = APIRouter(prefix="/v1/dead-letters", tags=["operations"])
 MAX_PAGE = 10_000
 
 
-async def current_operator(
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-    runtime: Runtime,
-) -> str:
-    """An operator whose token is in HOTLINE_OPERATOR_TOKENS."""
-    token = credentials.credentials if credentials else None
-    if name := token_owner(token, runtime.settings.operator_tokens):
-        return name
-    raise unauthorized("An operator token is required (HOTLINE_OPERATOR_TOKENS).")
+# An operator whose token is in HOTLINE_OPERATOR_TOKENS.
+current_operator = token_holder(
+    lambda request: get_runtime(request).settings.operator_tokens,
+    "An operator token is required (HOTLINE_OPERATOR_TOKENS).",
+)
 
 
 Operator = Annotated[str, Depends(current_operator)]

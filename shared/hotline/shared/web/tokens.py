@@ -1,14 +1,17 @@
 """Bearer tokens for the tools people use (supervisors, agents' desks), compared safely."""
 
 import hmac
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Annotated
 
-from fastapi.security import HTTPBearer
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import SecretStr
 
 from hotline.shared.web.problems import Problem
 
 bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <token>")
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
 def token_owner(token: str | None, tokens: Mapping[str, SecretStr] | None) -> str | None:
@@ -26,3 +29,17 @@ def unauthorized(detail: str) -> Problem:
     return Problem(
         401, "unauthorized", detail, field="Authorization", headers={"WWW-Authenticate": "Bearer"}
     )
+
+
+def token_holder(
+    tokens: Callable[[Request], Mapping[str, SecretStr] | None], detail: str
+) -> Callable[[Request, HTTPAuthorizationCredentials | None], Awaitable[str]]:
+    """A dependency: the name of whoever holds one of `tokens(request)`, else 401 `detail`."""
+
+    async def holder(request: Request, credentials: Bearer) -> str:
+        token = credentials.credentials if credentials else None
+        if name := token_owner(token, tokens(request)):
+            return name
+        raise unauthorized(detail)
+
+    return holder
