@@ -6,16 +6,19 @@ from hotline.dispatch.consumers import consumers
 from hotline.dispatch.deps import build_context
 from hotline.dispatch.models import messaging
 from hotline.dispatch.scheduled import timers
+from hotline.shared.runtime import ServiceDefinition
 from hotline.shared.web.app import create_service_app
 
 app = create_service_app(
-    name="dispatch",
+    ServiceDefinition(
+        name="dispatch",
+        settings_factory=DispatchSettings,
+        tables=messaging,
+        consumers=consumers,
+        context=build_context,
+        timers=timers,
+    ),
     title="12345 hotline — dispatch",
     description="Forwards tickets to handling units (承办单位) and tracks their deadlines.",
-    settings_factory=DispatchSettings,
-    tables=messaging,
     routers=[unit_router, supervisor_router],
-    consumers=consumers,
-    context=build_context,
-    timers=timers,
 )

@@ -6,18 +6,21 @@ from hotline.intake.consumers import consumers
 from hotline.intake.deps import build_context
 from hotline.intake.models import messaging, webhook_deliveries
 from hotline.shared.messaging.deliveries import forget_old_deliveries
+from hotline.shared.runtime import ServiceDefinition
 from hotline.shared.web.app import create_service_app
 
 app = create_service_app(
-    name="intake",
+    ServiceDefinition(
+        name="intake",
+        settings_factory=IntakeSettings,
+        tables=messaging,
+        consumers=consumers,
+        housekeeping=lambda settings: [
+            forget_old_deliveries(webhook_deliveries, settings.webhook_retention_hours)
+        ],
+        context=build_context,
+    ),
     title="12345 hotline — intake",
     description="Receives the call centre's webhooks: call records (话单) and tickets (工单).",
-    settings_factory=IntakeSettings,
-    tables=messaging,
     routers=[router],
-    consumers=consumers,
-    housekeeping=lambda settings: [
-        forget_old_deliveries(webhook_deliveries, settings.webhook_retention_hours)
-    ],
-    context=build_context,
 )

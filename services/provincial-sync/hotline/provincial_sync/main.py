@@ -2,12 +2,15 @@
 
 from hotline.provincial_sync.config import ProvincialSyncSettings
 from hotline.provincial_sync.models import messaging
+from hotline.shared.runtime import ServiceDefinition
 from hotline.shared.web.app import create_service_app
 
 app = create_service_app(
-    name="provincial-sync",
+    ServiceDefinition(
+        name="provincial-sync",
+        settings_factory=ProvincialSyncSettings,
+        tables=messaging,
+    ),
     title="12345 hotline — provincial sync",
     description="Uploads tickets, call records and callbacks to the provincial platform.",
-    settings_factory=ProvincialSyncSettings,
-    tables=messaging,
 )

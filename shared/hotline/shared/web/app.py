@@ -1,17 +1,13 @@
 """The FastAPI application every service is built from."""
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, FastAPI
-from sqlalchemy import Executable
 
-from hotline.shared.db import SessionFactory
 from hotline.shared.logs import configure_logging
-from hotline.shared.messaging.consumer import ConsumerSpec
-from hotline.shared.messaging.tables import MessagingTables
-from hotline.shared.runtime import Runner, ServiceDefinition, service_runtime
+from hotline.shared.runtime import ServiceDefinition, service_runtime
 from hotline.shared.settings import ServiceSettings
 from hotline.shared.web import health, metrics, operations
 from hotline.shared.web.problems import install_problem_handlers
@@ -21,33 +17,19 @@ S = TypeVar("S", bound=ServiceSettings)
 
 
 def create_service_app(
+    definition: ServiceDefinition[S],
     *,
-    name: str,
     title: str,
     description: str,
-    settings_factory: Callable[[], S],
-    tables: MessagingTables,
     routers: Sequence[APIRouter] = (),
-    context: Callable[[S], Any] = lambda settings: None,
-    consumers: Callable[[Any], Sequence[ConsumerSpec]] = lambda context: (),
-    timers: Callable[[Any, SessionFactory], Sequence[Runner]] = lambda context, sessions: (),
-    housekeeping: Callable[[S], Sequence[Executable]] = lambda settings: (),
 ) -> FastAPI:
     """A service app: its routes, health, metrics, parked events and problem+json errors, and a
-    lifespan that runs the outbox relay, the consumers and the timers."""
-    definition = ServiceDefinition(
-        name=name,
-        tables=tables,
-        settings_factory=settings_factory,
-        context=context,
-        consumers=consumers,
-        timers=timers,
-        housekeeping=housekeeping,
-    )
+    lifespan that runs the definition's outbox relay, consumers and timers."""
+    name = definition.name
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        settings = settings_factory()
+        settings = definition.settings_factory()
         configure_logging(settings.log_level)
         async with service_runtime(definition, settings) as runtime:
             app.state.runtime = runtime
