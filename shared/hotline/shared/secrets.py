@@ -83,3 +83,20 @@ def check(environment: str, variable: str, values: Iterable[SecretStr | str]) ->
             )
         if len(secret) < MIN_SECRET_LENGTH:
             raise ValueError(f"{variable}: secrets have at least {MIN_SECRET_LENGTH} characters")
+
+
+def token_map(
+    environment: str,
+    variable: str,
+    value: dict[str, SecretStr] | None,
+    development_default: dict[str, str],
+) -> dict[str, SecretStr]:
+    """A map of name → token: `required`, then `check`ed."""
+    tokens = required(
+        environment,
+        variable,
+        value,
+        {name: SecretStr(token) for name, token in development_default.items()},
+    )
+    check(environment, variable, tokens.values())
+    return tokens

@@ -67,11 +67,11 @@ class CallbackSettings(ServiceSettings):
                 )
             },
         )
-        options.agent_tokens = secrets.required(
+        options.agent_tokens = secrets.token_map(
             environment,
             "HOTLINE_CALLBACK_AGENT_TOKENS",
             options.agent_tokens,
-            {"agents": SecretStr(DEVELOPMENT_AGENT_TOKEN)},
+            {"agents": DEVELOPMENT_AGENT_TOKEN},
         )
         if options.survey_webhook_url is not None or secrets.in_development(environment):
             options.survey_webhook_secret = secrets.required(
@@ -85,7 +85,6 @@ class CallbackSettings(ServiceSettings):
             "HOTLINE_CALLBACK_WEBHOOK_SENDERS",
             [secret for sender in options.webhook_senders.values() for secret in sender.secrets],
         )
-        secrets.check(environment, "HOTLINE_CALLBACK_AGENT_TOKENS", options.agent_tokens.values())
         if options.survey_webhook_secret is not None:
             secrets.check(
                 environment,

@@ -77,25 +77,21 @@ class IntakeSettings(ServiceSettings):
             options.webhook_senders,
             development_senders(),
         )
-        options.reader_tokens = secrets.required(
-            environment,
-            "HOTLINE_INTAKE_READER_TOKENS",
-            options.reader_tokens,
-            {"callcentre": SecretStr(DEVELOPMENT_READER_TOKEN)},
-        )
         secrets.check(
             environment,
             "HOTLINE_INTAKE_WEBHOOK_SENDERS",
             [secret for sender in options.webhook_senders.values() for secret in sender.secrets],
         )
-        options.supervisor_tokens = secrets.required(
+        options.reader_tokens = secrets.token_map(
+            environment,
+            "HOTLINE_INTAKE_READER_TOKENS",
+            options.reader_tokens,
+            {"callcentre": DEVELOPMENT_READER_TOKEN},
+        )
+        options.supervisor_tokens = secrets.token_map(
             environment,
             "HOTLINE_INTAKE_SUPERVISOR_TOKENS",
             options.supervisor_tokens,
-            {"supervisor": SecretStr(DEVELOPMENT_SUPERVISOR_TOKEN)},
-        )
-        secrets.check(environment, "HOTLINE_INTAKE_READER_TOKENS", options.reader_tokens.values())
-        secrets.check(
-            environment, "HOTLINE_INTAKE_SUPERVISOR_TOKENS", options.supervisor_tokens.values()
+            {"supervisor": DEVELOPMENT_SUPERVISOR_TOKEN},
         )
         return self

@@ -39,13 +39,10 @@ class ScoringSettings(ServiceSettings):
     @model_validator(mode="after")
     def _secrets_set_outside_development(self) -> "ScoringSettings":
         options = self.scoring
-        options.reader_tokens = secrets.required(
+        options.reader_tokens = secrets.token_map(
             self.environment,
             "HOTLINE_SCORING_READER_TOKENS",
             options.reader_tokens,
-            {"supervisor": SecretStr(DEVELOPMENT_READER_TOKEN)},
-        )
-        secrets.check(
-            self.environment, "HOTLINE_SCORING_READER_TOKENS", options.reader_tokens.values()
+            {"supervisor": DEVELOPMENT_READER_TOKEN},
         )
         return self
