@@ -155,21 +155,28 @@ class IdempotentConsumer:
 
     async def process(self, record: Record) -> str:
         """Apply one record exactly once in effect; returns the outcome it was counted under."""
-        event_type = _event_type(record.value)
-        if event_type is not None and event_type not in self.spec.handlers:
-            # Not ours to handle; a type this code does not know yet is no error either.
-            outcome = "ignored" if event_type in KNOWN_EVENT_TYPES else "skipped_unknown"
-            EVENTS_CONSUMED.labels(self.spec.name, _label(event_type), outcome).inc()
+        event, outcome = await self._wanted(record)
+        if event is None:
             return outcome
-        try:
-            event = parse_event(record.value)
-        except ValidationError as error:
-            await self._park(record, None, f"unreadable event: {error}", attempts=0)
-            EVENTS_CONSUMED.labels(self.spec.name, "unreadable", "dead_lettered").inc()
-            return "dead_lettered"
         outcome = await self._apply_with_retries(self.spec.handlers[event.type], event, record)
         EVENTS_CONSUMED.labels(self.spec.name, event.type, outcome).inc()
         return outcome
+
+    async def _wanted(self, record: Record) -> tuple[AnyEvent | None, str]:
+        """The record's event if this consumer handles it; else None and the outcome counted: a
+        type not ours (a type this code does not know yet is no error either), or an unreadable
+        record, parked."""
+        event_type = _event_type(record.value)
+        if event_type is not None and event_type not in self.spec.handlers:
+            outcome = "ignored" if event_type in KNOWN_EVENT_TYPES else "skipped_unknown"
+            EVENTS_CONSUMED.labels(self.spec.name, _label(event_type), outcome).inc()
+            return None, outcome
+        try:
+            return parse_event(record.value), "wanted"
+        except ValidationError as error:
+            await self._park(record, None, f"unreadable event: {error}", attempts=0)
+            EVENTS_CONSUMED.labels(self.spec.name, "unreadable", "dead_lettered").inc()
+            return None, "dead_lettered"
 
     async def process_batch(self, records: list[Record]) -> None:
         """Apply a fetched batch in one transaction (see `ConsumerSpec.batch`)."""
@@ -177,16 +184,9 @@ class IdempotentConsumer:
         batch = self.spec.batch
         wanted: list[tuple[Record, AnyEvent]] = []
         for record in records:
-            event_type = _event_type(record.value)
-            if event_type is not None and event_type not in self.spec.handlers:
-                outcome = "ignored" if event_type in KNOWN_EVENT_TYPES else "skipped_unknown"
-                EVENTS_CONSUMED.labels(self.spec.name, _label(event_type), outcome).inc()
-                continue
-            try:
-                wanted.append((record, parse_event(record.value)))
-            except ValidationError as error:
-                await self._park(record, None, f"unreadable event: {error}", attempts=0)
-                EVENTS_CONSUMED.labels(self.spec.name, "unreadable", "dead_lettered").inc()
+            event, _ = await self._wanted(record)
+            if event is not None:
+                wanted.append((record, event))
         if not wanted:
             return
         backoff = self._backoff()
