@@ -1,6 +1,7 @@
 """Parked events live in the consumer's database: operators list, replay and discard them over
 HTTP (`/v1/dead-letters`, operator tokens) or with `hotline dead-letters`."""
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -9,10 +10,11 @@ from uuid import uuid4
 from sqlalchemy import insert, select
 
 from hotline.dispatch.models import messaging
-from hotline.shared.messaging.events import TicketCreated, serialize_event
+from hotline.shared.messaging.events import serialize_event
 from hotline.shared.settings import DEVELOPMENT_OPERATOR_TOKEN
 from tests.conftest import Servers
 from tests.dispatch.conftest import Dispatch, dispatch  # noqa: F401 (fixture)
+from tests.factories import ticket_created
 
 OPERATOR = {"Authorization": f"Bearer {DEVELOPMENT_OPERATOR_TOKEN}"}
 
@@ -20,13 +22,7 @@ OPERATOR = {"Authorization": f"Bearer {DEVELOPMENT_OPERATOR_TOKEN}"}
 async def park(dispatch: Dispatch) -> tuple[int, str]:  # noqa: F811
     """A ticket.created that dispatch's consumer could not apply (as if its table was broken)."""
     ticket_no = f"SY{uuid4().hex[:12].upper()}"
-    event = TicketCreated(
-        source="/hotline/intake",
-        subject=ticket_no,
-        ticket_id=ticket_no,
-        version=1,
-        data=dispatch.created_data(ticket_no),
-    )
+    event = ticket_created(ticket_no, source="/hotline/intake")
     async with dispatch.engine.begin() as connection:
         parked_id = await connection.scalar(
             insert(messaging.parked_events)
@@ -73,8 +69,10 @@ async def test_the_command_lists_and_discards_parked_events(
     parked_id, _ticket_no = await park(dispatch)
     env = os.environ | {"HOTLINE_ENVIRONMENT": "test", "HOTLINE_DATABASE_URL": servers.database_url}
 
-    def hotline(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
+    async def hotline(*args: str) -> subprocess.CompletedProcess[str]:
+        """The command in a thread, so the service's consumer keeps its heartbeat meanwhile."""
+        return await asyncio.to_thread(
+            subprocess.run,
             [sys.executable, "-m", "hotline.shared.stack.cli", "dead-letters", *args],
             env=env,
             capture_output=True,
@@ -82,8 +80,8 @@ async def test_the_command_lists_and_discards_parked_events(
             timeout=60,
         )
 
-    listed = hotline("list", "dispatch")
-    discarded = hotline("discard", "dispatch", str(parked_id), "--note", "测试数据，无需处理")
+    listed = await hotline("list", "dispatch")
+    discarded = await hotline("discard", "dispatch", str(parked_id), "--note", "测试数据，无需处理")
 
     assert f"dispatch\t{parked_id}\tdispatch\thotline.tickets\tticket.created" in listed.stdout
     assert discarded.returncode == 0, discarded.stderr

@@ -45,6 +45,7 @@ class FakeCallCentre:
     status: int = 202
     delay: float = 0.0
     requests: list[dict[str, Any]] = field(default_factory=list)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)  # a first request came in
 
     def app(self) -> FastAPI:
         app = FastAPI()
@@ -53,6 +54,7 @@ class FakeCallCentre:
         async def survey(request: Request) -> Response:
             body = await request.body()
             Webhook(SURVEY_SECRET).verify(body, dict(request.headers), json_parse=False)
+            self.arrived.set()
             await asyncio.sleep(self.delay)
             self.requests.append(json.loads(body) | {"webhook-id": request.headers["webhook-id"]})
             return Response(status_code=self.status)

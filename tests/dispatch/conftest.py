@@ -15,10 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hotline.dispatch import service
 from hotline.dispatch.models import DispatchTicket, messaging
 from hotline.shared.db import create_session_factory, unit_of_work
-from hotline.shared.messaging.events import TicketCreated, TicketCreatedData
 from hotline.shared.migrations import upgrade
 from tests.conftest import Servers
-from tests.factories import ticket_created_data
+from tests.factories import ticket_created
 from tests.support import announced, running
 
 SUPERVISOR_TOKEN = "test-supervisor-token-not-for-production"
@@ -43,13 +42,7 @@ class Dispatch:
     async def forwarded(self, **overrides: Any) -> str:
         """A forwarded ticket arriving from intake; returns its number."""
         ticket_no = f"SY{uuid4().hex[:12].upper()}"
-        event = TicketCreated(
-            source="/hotline/intake",
-            subject=ticket_no,
-            ticket_id=ticket_no,
-            version=1,
-            data=self.created_data(ticket_no, **overrides),
-        )
+        event = ticket_created(ticket_no, source="/hotline/intake", **overrides)
         async with unit_of_work(create_session_factory(self.engine)) as session:
             await service.on_ticket_created(session, event, self.app.state.context)
         return ticket_no
@@ -64,9 +57,6 @@ class Dispatch:
         )
         assert created.status_code == 201, created.text
         return unit_id
-
-    def created_data(self, ticket_no: str, **overrides: Any) -> TicketCreatedData:
-        return ticket_created_data(ticket_no, **overrides)
 
     async def ticket(self, ticket_no: str) -> DispatchTicket:
         row = await self.maybe_ticket(ticket_no)

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Select, text
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hotline.dispatch import queries
-from tests.dispatch.conftest import Dispatch
+from hotline.shared.migrations import upgrade
 
 TICKETS = 100_000
 AnySelect = Select[*tuple[Any, ...]]
@@ -90,8 +90,9 @@ def scans(plan: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 @pytest.mark.slow
-async def test_every_dispatch_query_uses_an_index_at_100000_tickets(dispatch: Dispatch) -> None:
-    async with dispatch.engine.connect() as connection:
+async def test_every_dispatch_query_uses_an_index_at_100000_tickets(engine: AsyncEngine) -> None:
+    await upgrade(engine, "hotline.dispatch")
+    async with engine.connect() as connection:
         transaction = await connection.begin()
         try:
             for statement in FILL.split(";"):

@@ -48,7 +48,7 @@ def test_the_same_issue_retold_is_closer_than_an_unrelated_one() -> None:
     retold = matcher.substance("翠园小区燃气停了三天，什么时候恢复供气", places=["翠园小区"])
     unrelated = matcher.substance("双清区某路口红绿灯坏了")
 
-    assert matcher.similarity(gas, retold).score > matcher.similarity(gas, unrelated).score
+    assert matcher.similarity(gas, retold).score > 0.35 > matcher.similarity(gas, unrelated).score
     assert matcher.similarity(gas, gas).score == pytest.approx(1.0)
     assert matcher.similarity(gas, gas).coverage == pytest.approx(1.0)
 

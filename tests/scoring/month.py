@@ -33,7 +33,7 @@ from hotline.shared.messaging.events import (
 from tests.factories import ticket_created
 
 HOTLINE = "12345政务服务便民热线"
-ANSWER = "已告知来电人物业维修电话，物业已答应次日上门更换楼道灯。"
+ANSWERED_AT_ONCE = "已告知来电人物业维修电话，物业已答应次日上门更换楼道灯。"
 RESOLUTION = "楼道灯已修复，已告知来电人处理结果"
 CATEGORIES = ("社会服务类", "人力资源与社会保障类", "突发事件类", "金融商贸财经类", "生活服务类")
 LINES = ("12345", "12345", "12345", "12333", "12315", "12348")
@@ -60,8 +60,6 @@ class PlannedTicket:
 
 @dataclass
 class Month:
-    first_day: date
-    last_day: date
     tickets: list[PlannedTicket]
     outbound_calls: int
     events: list[Event] = field(default_factory=list)
@@ -93,14 +91,10 @@ class Month:
         return dict(Counter(t.line for t in self.tickets))
 
 
-ANSWERED_AT_ONCE = "已告知来电人物业维修电话，物业已答应次日上门更换楼道灯。"
-
-
 def make_month(seed: int, tickets: int = 240, first_day: date = date(2022, 1, 1)) -> Month:
     rng = random.Random(seed)
     units = [unit.name for unit in seed_units() if unit.kind != "hotline"][:12]
     unit_ids = {unit.name: unit.unit_id for unit in seed_units()}
-    last_day = first_day + timedelta(days=30)
     plan = []
     for n in range(tickets):
         day = first_day + timedelta(days=rng.randrange(31))
@@ -126,7 +120,7 @@ def make_month(seed: int, tickets: int = 240, first_day: date = date(2022, 1, 1)
         if rng.random() < 0.05:
             ticket.spot_check = rng.choice(["satisfied", "unsatisfied"])
         plan.append(ticket)
-    month = Month(first_day, last_day, plan, outbound_calls=rng.randrange(20, 40))
+    month = Month(plan, outbound_calls=rng.randrange(20, 40))
     for ticket in plan:
         month.events += _events(ticket, unit_ids, rng)
     for n in range(month.outbound_calls):
@@ -305,7 +299,7 @@ def _closed(ids: dict[str, str], version: int, no: str, at: datetime, unit: str)
             ticket_no=no,
             closed_at=at,
             handling_unit=unit,
-            resolution="楼道灯已修复，已告知来电人处理结果",
+            resolution=RESOLUTION,
         ),
     )
 

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import date
 
 from sqlalchemy import text
@@ -37,11 +38,7 @@ async def test_a_rebuilt_read_model_gives_the_same_reports(
         scoring = Scoring(http, engine, servers)
         await scoring.publish(month.events)
 
-        async def counted() -> bool:
-            total: dict[str, int] = (await report(scoring))["total"]  # type: ignore[assignment]
-            return total["assigned"] == 60
-
-        await scoring.until(counted, what="the month before the rebuild")
+        await scoring.until(_counted(scoring), what="the month before the rebuild")
         before = await report(scoring)
 
     rebuilt = await asyncio.to_thread(
@@ -64,15 +61,14 @@ async def test_a_rebuilt_read_model_gives_the_same_reports(
 
     async with running(app, servers, **settings) as http:
         scoring = Scoring(http, engine, servers)
-        await scoring.until(counted_again := _counted(scoring), what="the month after")
+        await scoring.until(_counted(scoring), what="the month after")
         after = await report(scoring)
 
     assert "will read" in rebuilt.stdout
     assert after == before
-    assert counted_again is not None
 
 
-def _counted(scoring: Scoring):  # type: ignore[no-untyped-def]
+def _counted(scoring: Scoring) -> Callable[[], Awaitable[bool]]:
     async def probe() -> bool:
         body = (await scoring.get("/v1/reports/units", **PERIOD)).json()
         return bool(body["total"]["assigned"] == 60)

@@ -137,6 +137,19 @@ class SpineService:
             )
             return {subject: count for subject, count in rows.all()}
 
+    async def low_water_mark(self) -> int | None:
+        """The relay's recorded mark: the oldest outbox id some consumer group may not have had."""
+        state = self.tables.relay_state
+        async with self.engine.connect() as connection:
+            mark = await connection.scalar(select(state.c.replay_from_id).where(state.c.id == 1))
+        return None if mark is None else int(mark)
+
+    async def mark_past_everything(self) -> bool:
+        """Whether the mark says every group has had every event written so far."""
+        mark = await self.low_water_mark()
+        newest = await self.count(select(func.max(self.tables.outbox.c.id)))
+        return mark is not None and mark > newest
+
     async def unpublished(self) -> int:
         outbox = self.tables.outbox
         return await self.count(

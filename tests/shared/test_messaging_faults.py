@@ -107,14 +107,12 @@ async def test_a_consumer_waits_out_a_stopped_postgresql_and_parks_nothing(
 
         # Records reach the consumer while PostgreSQL is down: it must wait, not park them.
         outage = [service.event(f"B{n}", 1) for n in range(5)]
-        stopped_at = time.monotonic()
         private.postgres.stop()
         await _publish_directly(service, outage)
         await asyncio.sleep(3)
         private.postgres.start()
         await wait_until(lambda: _applied(service, 10), within=60)
 
-        assert time.monotonic() - stopped_at > 3
         assert await service.effect_counts() == {e.subject: 1 for e in first + outage}
         assert await _parked(service) == 0
 
@@ -169,7 +167,7 @@ async def test_a_broker_that_lost_its_log_gets_only_what_a_consumer_had_not_proc
         await write(service, *consumed)
         service.start(service.relay().run, service.consumer(service.record_effect).run)
         await wait_until(lambda: _applied(service, 200), within=60)
-        await asyncio.sleep(1.5)  # the consumer commits and the relay records its mark
+        await wait_until(service.mark_past_everything)  # committed, and the mark recorded
 
         replayed_before = _replayed(service)
         private.broker.stop()
@@ -194,7 +192,7 @@ async def test_a_consumer_that_was_behind_still_gets_everything_after_a_broker_r
         await write(service, *events)
         service.start(relay.run, service.consumer(service.record_effect).run)
         await wait_until(lambda: _applied(service, 100), within=60)
-        await asyncio.sleep(1.5)
+        await wait_until(lambda: _marked(service))  # the slow group holds it at the start
 
         private.broker.stop()  # the slow group never read anything on this broker
         private.broker.start()
@@ -270,6 +268,10 @@ async def _publish_directly(service: SpineService, events: list[TicketReopened])
 
 async def _applied(service: SpineService, count: int) -> bool:
     return len(await service.effect_counts()) >= count
+
+
+async def _marked(service: SpineService) -> bool:
+    return await service.low_water_mark() is not None
 
 
 async def _all_published(service: SpineService) -> bool:
