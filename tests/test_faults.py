@@ -23,12 +23,12 @@ from uuid import uuid4
 import httpx
 import pytest
 from sqlalchemy import text
-from standardwebhooks.webhooks import Webhook
 
 from hotline.intake.config import DEVELOPMENT_CALL_CENTRE_SECRET
 from hotline.shared.db import create_engine
 from hotline.shared.stack.embedded import free_port
 from hotline.shared.stack.services import SERVICES, SERVICES_BY_NAME
+from hotline.shared.web.webhooks import signature_headers
 from tests.support import held_counts, until_held
 
 PORT_OFFSET = 23_000
@@ -122,15 +122,7 @@ class CallCentre:
         raw, webhook_id = json.dumps(body, ensure_ascii=False), f"msg_{uuid4().hex}"
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            now = datetime.now(UTC)
-            headers = {
-                "webhook-id": webhook_id,
-                "webhook-timestamp": str(int(now.timestamp())),
-                "webhook-signature": Webhook(DEVELOPMENT_CALL_CENTRE_SECRET).sign(
-                    webhook_id, now, raw
-                ),
-                "content-type": "application/json",
-            }
+            headers = signature_headers(DEVELOPMENT_CALL_CENTRE_SECRET, raw, webhook_id=webhook_id)
             try:
                 response = client.post("/v1/tickets", content=raw, headers=headers)
             except httpx.HTTPError:

@@ -16,12 +16,12 @@ from uuid import uuid4
 
 import httpx
 import pytest
-from standardwebhooks.webhooks import Webhook
 
 from hotline.dispatch.config import DEVELOPMENT_SUPERVISOR_TOKEN
 from hotline.intake.config import DEVELOPMENT_CALL_CENTRE_SECRET
 from hotline.shared.stack.embedded import free_port
 from hotline.shared.stack.services import SERVICES, SERVICES_BY_NAME
+from hotline.shared.web.webhooks import signature_headers
 
 READY_WITHIN_SECONDS = 60
 PORT_OFFSET = 20_000
@@ -111,13 +111,7 @@ def _post_forwarded_ticket(intake: str) -> str:
         },
         ensure_ascii=False,
     )
-    webhook_id, now = f"msg_{uuid4().hex}", datetime.now(UTC)
-    headers = {
-        "webhook-id": webhook_id,
-        "webhook-timestamp": str(int(now.timestamp())),
-        "webhook-signature": Webhook(DEVELOPMENT_CALL_CENTRE_SECRET).sign(webhook_id, now, body),
-        "content-type": "application/json",
-    }
+    headers = signature_headers(DEVELOPMENT_CALL_CENTRE_SECRET, body)
     response = httpx.post(
         f"{intake}/v1/tickets", content=body.encode(), headers=headers, timeout=10
     )

@@ -16,11 +16,11 @@ from uuid import uuid4
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
-from standardwebhooks.webhooks import Webhook
 
 from hotline.shared.db import create_engine
 from hotline.shared.stack.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
 from hotline.shared.stack.up import migrate_all
+from hotline.shared.web.webhooks import signature_headers
 from tests.conftest import Servers
 from tests.intake.conftest import NEW_SECRET, SENDERS, citizen_number
 from tests.support import held_counts, running, until_held
@@ -60,13 +60,7 @@ class Sender:
         raw = json.dumps(body, ensure_ascii=False)
         webhook_id = f"msg_{uuid4().hex}"
         while True:
-            now = datetime.now(UTC)
-            headers = {
-                "webhook-id": webhook_id,
-                "webhook-timestamp": str(int(now.timestamp())),
-                "webhook-signature": Webhook(NEW_SECRET).sign(webhook_id, now, raw),
-                "content-type": "application/json",
-            }
+            headers = signature_headers(NEW_SECRET, raw, webhook_id=webhook_id)
             started = time.monotonic()
             try:
                 response = await self.intake.post("/v1/tickets", content=raw, headers=headers)

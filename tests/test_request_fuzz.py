@@ -6,16 +6,13 @@ are signed as their senders would."""
 import asyncio
 import json
 from collections.abc import Callable, Coroutine
-from datetime import UTC, datetime
 from typing import Any
-from uuid import uuid4
 
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
-from standardwebhooks.webhooks import Webhook
 
 from hotline.callback.schemas import SurveyResultIn
 from hotline.dispatch.schemas import (
@@ -29,6 +26,7 @@ from hotline.dispatch.schemas import (
 )
 from hotline.intake.schemas import CallRecordIn, MergeIn, NoticeIn, TicketIn
 from hotline.shared.web.operations import DiscardIn
+from hotline.shared.web.webhooks import signature_headers
 from tests.callback.conftest import RESULT_SECRET, Callback, callback  # noqa: F401 (fixture)
 from tests.dispatch.conftest import Dispatch, dispatch  # noqa: F401 (fixture)
 from tests.intake.conftest import (  # noqa: F401 (fixture)
@@ -65,13 +63,7 @@ def _spoil(body: dict[str, Any], how: str) -> tuple[dict[str, Any], str]:
 
 def signed(secret: str, body: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
     raw = json.dumps(body, ensure_ascii=False)
-    webhook_id, now = f"msg_{uuid4().hex}", datetime.now(UTC)
-    return raw.encode(), {
-        "webhook-id": webhook_id,
-        "webhook-timestamp": str(int(now.timestamp())),
-        "webhook-signature": Webhook(secret).sign(webhook_id, now, raw),
-        "content-type": "application/json",
-    }
+    return raw.encode(), signature_headers(secret, raw)
 
 
 Send = Callable[[dict[str, Any]], Coroutine[Any, Any, httpx.Response]]

@@ -28,6 +28,7 @@ from hotline.shared.messaging.events import (
     TicketRepliedData,
 )
 from hotline.shared.migrations import upgrade
+from hotline.shared.web.webhooks import signature_headers
 from tests.conftest import Servers
 from tests.factories import ticket_created
 from tests.support import announced, running
@@ -141,14 +142,7 @@ class Callback:
         self, ticket_no: str, body: dict[str, Any], *, webhook_id: str | None = None
     ) -> httpx.Response:
         raw = json.dumps(body, ensure_ascii=False)
-        webhook_id = webhook_id or f"msg_{uuid4().hex}"
-        now = datetime.now(UTC)
-        headers = {
-            "webhook-id": webhook_id,
-            "webhook-timestamp": str(int(now.timestamp())),
-            "webhook-signature": Webhook(RESULT_SECRET).sign(webhook_id, now, raw),
-            "content-type": "application/json",
-        }
+        headers = signature_headers(RESULT_SECRET, raw, webhook_id=webhook_id)
         return await self.http.post(
             f"/v1/callbacks/{ticket_no}/result", content=raw, headers=headers
         )

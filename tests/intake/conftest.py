@@ -12,10 +12,10 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
-from standardwebhooks.webhooks import Webhook
 
 from hotline.intake.models import messaging
 from hotline.shared.migrations import upgrade
+from hotline.shared.web.webhooks import signature_headers
 from tests.conftest import Servers
 from tests.support import announced, running
 
@@ -51,15 +51,9 @@ class IntakeClient:
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         raw = json.dumps(body, ensure_ascii=False, default=str)
-        webhook_id = webhook_id or f"msg_{uuid4().hex}"
-        sent_at = sent_at or datetime.now(UTC)
-        signature = Webhook(secret or self.secret).sign(webhook_id, sent_at, raw)
-        signed = {
-            "webhook-id": webhook_id,
-            "webhook-timestamp": str(int(sent_at.timestamp())),
-            "webhook-signature": signature,
-            "content-type": "application/json",
-        }
+        signed = signature_headers(
+            secret or self.secret, raw, webhook_id=webhook_id, sent_at=sent_at
+        )
         return await self.http.post(path, content=raw.encode(), headers=signed | (headers or {}))
 
     async def read(self, ticket_no: str, token: str | None = READER_TOKEN) -> httpx.Response:

@@ -7,7 +7,6 @@ from uuid import uuid4
 
 import pytest
 from sqlalchemy import func, select, update
-from standardwebhooks.webhooks import Webhook
 
 from hotline.intake.lifecycle import note_version, on_ticket_closed, on_ticket_reopened
 from hotline.intake.main import app
@@ -23,6 +22,7 @@ from hotline.shared.messaging.events import (
     UnitActionData,
 )
 from hotline.shared.migrations import upgrade
+from hotline.shared.web.webhooks import signature_headers
 from tests.intake.conftest import (
     GAS_SECRET,
     OLD_SECRET,
@@ -690,13 +690,7 @@ async def test_an_unsigned_body_is_refused_before_it_is_read(intake: IntakeClien
 
 async def test_malformed_json_is_one_problem_of_the_body(intake: IntakeClient) -> None:
     raw = b'{"source_ticket_id": "x", "call_id": '
-    webhook_id, now = f"msg_{uuid4().hex}", datetime.now(UTC)
-    headers = {
-        "webhook-id": webhook_id,
-        "webhook-timestamp": str(int(now.timestamp())),
-        "webhook-signature": Webhook(intake.secret).sign(webhook_id, now, raw.decode()),
-        "content-type": "application/json",
-    }
+    headers = signature_headers(intake.secret, raw.decode())
 
     response = await intake.http.post("/v1/tickets", content=raw, headers=headers)
 

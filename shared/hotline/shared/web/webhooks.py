@@ -98,11 +98,18 @@ def signed_request(
     """A body and the Standard Webhooks headers that sign it, for webhooks we send; the same
     `webhook_id` for the same message lets the receiver drop a repeat."""
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str)
-    webhook_id, now = webhook_id or f"msg_{uuid4().hex}", datetime.now(UTC)
-    return body.encode(), {
+    return body.encode(), signature_headers(secret, body, webhook_id=webhook_id)
+
+
+def signature_headers(
+    secret: str, body: str, *, webhook_id: str | None = None, sent_at: datetime | None = None
+) -> dict[str, str]:
+    """The Standard Webhooks headers that sign `body` (a new id, and now, unless given)."""
+    webhook_id, sent_at = webhook_id or f"msg_{uuid4().hex}", sent_at or datetime.now(UTC)
+    return {
         "webhook-id": webhook_id,
-        "webhook-timestamp": str(int(now.timestamp())),
-        "webhook-signature": Webhook(secret).sign(webhook_id, now, body),
+        "webhook-timestamp": str(int(sent_at.timestamp())),
+        "webhook-signature": Webhook(secret).sign(webhook_id, sent_at, body),
         "content-type": "application/json",
     }
 
