@@ -3,7 +3,7 @@ back as the events a service announced."""
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import httpx
@@ -96,3 +96,14 @@ async def held_counts(engine: AsyncEngine, tickets: list[str]) -> dict[str, int]
         "callback holds": int(viewed or 0),
         "parked": parked,
     }
+
+
+async def wait_until(
+    condition: Callable[[], Awaitable[bool]], within: float = 30.0, what: str = "condition"
+) -> None:
+    """Poll `condition` until it holds; fail, naming `what`, if it does not within `within` s."""
+    deadline = time.monotonic() + within
+    while not await condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not met within {within}s")
+        await asyncio.sleep(0.05)

@@ -3,7 +3,6 @@ on the broker's topics as the other services would, and a reader's client."""
 
 import asyncio
 import json
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hotline.shared.messaging.events import Event, serialize_event
 from hotline.shared.migrations import upgrade
 from tests.conftest import Servers
-from tests.support import running
+from tests.support import running, wait_until
 
 READER_TOKEN = "test-scoring-reader-token-for-clerks"
 READER = {"Authorization": f"Bearer {READER_TOKEN}"}
@@ -45,13 +44,9 @@ class Scoring:
         return await self.http.get(path, params=params, headers=READER)
 
     async def until(
-        self, probe: Callable[[], Awaitable[bool]], within: float = 60, what: str = ""
+        self, probe: Callable[[], Awaitable[bool]], within: float = 60, what: str = "condition"
     ) -> None:
-        deadline = time.monotonic() + within
-        while not await probe():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"not within {within}s: {what}")
-            await asyncio.sleep(0.25)
+        await wait_until(probe, within, what)
 
 
 @pytest.fixture(scope="module")

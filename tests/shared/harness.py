@@ -1,7 +1,6 @@
 """A throwaway service for testing the messaging spine: its own schema, relay and consumers."""
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -187,11 +186,3 @@ async def spine_service(engine: AsyncEngine, kafka: KafkaSettings) -> AsyncItera
         await service.broker.close()
         async with engine.begin() as connection:
             await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-
-
-async def wait_until(condition: Callable[[], Awaitable[bool]], within: float = 30.0) -> None:
-    deadline = time.monotonic() + within
-    while not await condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {within}s")
-        await asyncio.sleep(0.05)

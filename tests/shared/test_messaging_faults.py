@@ -22,7 +22,8 @@ from hotline.shared.messaging.outbox import add_events
 from hotline.shared.stack.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
 from hotline.shared.web.metrics import OUTBOX_REPLAYED_EVENTS
 from tests.conftest import Servers
-from tests.shared.harness import SpineService, spine_service, wait_until
+from tests.shared.harness import SpineService, spine_service
+from tests.support import wait_until
 
 
 @pytest.mark.parametrize(

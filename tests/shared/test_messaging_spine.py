@@ -15,7 +15,8 @@ from hotline.shared.messaging.events import TICKETS_TOPIC, TicketReopened, seria
 from hotline.shared.messaging.outbox import add_events
 from hotline.shared.stack.embedded import EmbeddedBroker, free_port
 from tests.conftest import TEST_KAFKA_TUNING, Servers
-from tests.shared.harness import FAST_CONSUMER, SpineService, spine_service, wait_until
+from tests.shared.harness import FAST_CONSUMER, SpineService, spine_service
+from tests.support import wait_until
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ from hotline.shared.db import create_engine
 from hotline.shared.messaging.outbox import add_events
 from hotline.shared.stack.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
 from tests.conftest import Servers
-from tests.shared.harness import SpineService, spine_service, wait_until
+from tests.shared.harness import SpineService, spine_service
+from tests.support import wait_until
 
 EVENTS_BEFORE_STOP = 12
 EVENTS_AFTER_RESTART = 8
