@@ -27,6 +27,9 @@ class ScoringOptions(BaseSettings):
     t17_deducted_from: date | None = None
     # The seats the city reports to the province (S01 compares them with its call records).
     reported_seats: int | None = Field(default=None, ge=0)
+    # Timeliness: a record counts as on time when the province accepted it within this long
+    # after it changed (our reading; the seed gives the 10 points, not the limit).
+    upload_deadline_hours: float = Field(default=24.0, gt=0)
     # The longest period a report may cover.
     max_report_days: int = Field(default=366, ge=1)
     metrics_interval_seconds: float = Field(default=60.0, gt=0)

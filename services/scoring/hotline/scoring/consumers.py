@@ -8,7 +8,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hotline.scoring import readmodel
 from hotline.scoring.deps import ScoringContext
 from hotline.shared.messaging.consumer import ConsumerSpec
-from hotline.shared.messaging.events import CALLBACKS_TOPIC, CALLS_TOPIC, TICKETS_TOPIC
+from hotline.shared.messaging.events import (
+    CALLBACKS_TOPIC,
+    CALLS_TOPIC,
+    TICKETS_TOPIC,
+    UPLOADS_TOPIC,
+)
 
 
 def consumers(context: ScoringContext) -> Sequence[ConsumerSpec]:
@@ -21,7 +26,7 @@ def consumers(context: ScoringContext) -> Sequence[ConsumerSpec]:
     return (
         ConsumerSpec(
             name="scoring",
-            topics=(TICKETS_TOPIC, CALLS_TOPIC, CALLBACKS_TOPIC),
+            topics=(TICKETS_TOPIC, CALLS_TOPIC, CALLBACKS_TOPIC, UPLOADS_TOPIC),
             handlers=dict.fromkeys(readmodel.EVENT_TYPES, apply_one),
             batch=apply,
         ),

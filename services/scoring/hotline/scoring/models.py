@@ -5,7 +5,18 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Boolean, Date, DateTime, Index, Integer, Text, UniqueConstraint, Uuid, func
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    func,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -129,3 +140,38 @@ class Finding(Base):
     period: Mapped[date | None] = mapped_column(Date)
     unit_name: Mapped[str | None] = mapped_column(Text)
     found_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Upload(Base):
+    """A version of one of our records the province accepted, and how long after its change
+    (provincial-sync's `upload.accepted`): the input of the timeliness points."""
+
+    __tablename__ = "uploads"
+    __table_args__ = (Index("ix_uploads_period", "period"),)
+
+    kind: Mapped[str] = mapped_column(Text, primary_key=True)
+    record_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    record_version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    accepted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    delay_seconds: Mapped[float] = mapped_column(Float)
+    # The local date of the change: the period the upload counts in.
+    period: Mapped[date] = mapped_column(Date)
+
+
+class ProvinceFinding(Base):
+    """A finding the province itself reported on a record we uploaded (its audit, as against
+    our own findings, which predict it)."""
+
+    __tablename__ = "province_findings"
+    __table_args__ = (Index("ix_province_findings_period_code", "period", "code"),)
+
+    event_id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    kind: Mapped[str] = mapped_column(Text)
+    record_id: Mapped[str] = mapped_column(Text)
+    code: Mapped[str] = mapped_column(Text)
+    field: Mapped[str | None] = mapped_column(Text)
+    message: Mapped[str] = mapped_column(Text)
+    unit_name: Mapped[str | None] = mapped_column(Text)
+    found_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    period: Mapped[date] = mapped_column(Date)

@@ -12,45 +12,45 @@ from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.scoring.fold import StoredEvent, fold
 from hotline.scoring.models import (
     Finding,
     KnownUnit,
+    ProvinceFinding,
     ScoredCall,
     ScoredTicket,
     SpotCheck,
     TicketEvent,
+    Upload,
 )
 from hotline.shared.domain import quality
+from hotline.shared.domain.fold import (
+    TICKET_EVENT_TYPES,
+    StoredEvent,
+    call_document,
+    fold,
+    stored_row,
+    ticket_of,
+)
 from hotline.shared.domain.quality import CallDocument, RuleContext
 from hotline.shared.domain.working_days import LOCAL_TIME
 from hotline.shared.messaging.events import (
-    CallbackCompleted,
     CallbackSpotChecked,
     CallRecorded,
     Event,
+    ProvinceFindingReported,
+    UploadAccepted,
     utc_now,
 )
 
 # What the read model takes from the topics.
-TICKET_EVENT_TYPES = (
-    "ticket.created",
-    "ticket.handed_over",
-    "ticket.dispatched",
-    "ticket.signed",
-    "ticket.replied",
-    "ticket.reply_reviewed",
-    "ticket.return_requested",
-    "ticket.return_reviewed",
-    "ticket.extension_requested",
-    "ticket.extension_reviewed",
-    "ticket.overdue",
-    "ticket.closed",
-    "ticket.reopened",
-    "ticket.merged",
-    "ticket.corrected",
+EVENT_TYPES = (
+    *TICKET_EVENT_TYPES,
+    "call.recorded",
+    "callback.completed",
+    "callback.spot_checked",
+    "upload.accepted",
+    "upload.finding_reported",
 )
-EVENT_TYPES = (*TICKET_EVENT_TYPES, "call.recorded", "callback.completed", "callback.spot_checked")
 
 
 # Tables for the bulk statements: one statement compiled once, the rows passed as parameters
@@ -60,6 +60,8 @@ SPOT_CHECKS = cast(Table, SpotCheck.__table__)
 CALLS = cast(Table, ScoredCall.__table__)
 UNITS = cast(Table, KnownUnit.__table__)
 FINDINGS = cast(Table, Finding.__table__)
+UPLOADS = cast(Table, Upload.__table__)
+PROVINCE_FINDINGS = cast(Table, ProvinceFinding.__table__)
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ class RuleSettings:
 async def apply(session: AsyncSession, events: Sequence[Event], rules: RuleSettings) -> None:
     """Take a batch of events into the read model (idempotent: the consumer already dropped
     the ones it had processed, and every write here is keyed)."""
-    stored = [_stored(event) for event in events if _ticket_of(event) is not None]
+    stored = [stored_row(event) for event in events if ticket_of(event) is not None]
     if stored:
         await session.execute(pg_insert(TICKET_EVENTS).on_conflict_do_nothing(), stored)
     calls = [event for event in events if isinstance(event, CallRecorded)]
@@ -93,6 +95,7 @@ async def apply(session: AsyncSession, events: Sequence[Event], rules: RuleSetti
                 for check in checks
             ],
         )
+    await _keep_uploads(session, events)
     touched = {row["ticket_no"] for row in stored}
     if calls:
         touched |= set(
@@ -165,24 +168,7 @@ async def refold(session: AsyncSession, ticket_nos: Iterable[str], rules: RuleSe
 async def _keep_calls(
     session: AsyncSession, calls: list[CallRecorded], rules: RuleSettings
 ) -> None:
-    documents = {}
-    for call in calls:
-        data = call.data
-        documents[data.call_id] = CallDocument(
-            call_id=data.call_id,
-            line=data.line,
-            direction=data.direction,
-            caller_number=data.caller.number,
-            callee_number=data.callee.number,
-            agent_id=data.agent_id,
-            started_at=data.started_at,
-            queued_at=data.queued_at,
-            ringing_at=data.ringing_at,
-            connected_at=data.connected_at,
-            ended_at=data.ended_at,
-            talk_seconds=data.talk_seconds,
-            recording_url=data.recording_url,
-        )
+    documents = {call.data.call_id: call_document(call.data) for call in calls}
     rows = [
         {
             "call_id": document.call_id,
@@ -204,6 +190,46 @@ async def _keep_calls(
         for found in quality.check_call(document, context)
     ]
     await _replace_findings(session, "call", list(documents), findings)
+
+
+async def _keep_uploads(session: AsyncSession, events: Sequence[Event]) -> None:
+    """What provincial-sync reports: accepted uploads (timeliness), the province's findings."""
+    uploads = [e.data for e in events if isinstance(e, UploadAccepted)]
+    if uploads:
+        await session.execute(
+            pg_insert(UPLOADS).on_conflict_do_nothing(),
+            [
+                {
+                    "kind": u.kind,
+                    "record_id": u.record_id,
+                    "record_version": u.record_version,
+                    "changed_at": u.changed_at,
+                    "accepted_at": u.accepted_at,
+                    "delay_seconds": u.delay_seconds,
+                    "period": u.changed_at.astimezone(LOCAL_TIME).date(),
+                }
+                for u in uploads
+            ],
+        )
+    found = [e for e in events if isinstance(e, ProvinceFindingReported)]
+    if found:
+        await session.execute(
+            pg_insert(PROVINCE_FINDINGS).on_conflict_do_nothing(),
+            [
+                {
+                    "event_id": e.id,
+                    "kind": e.data.kind,
+                    "record_id": e.data.record_id,
+                    "code": e.data.code,
+                    "field": e.data.field,
+                    "message": e.data.message,
+                    "unit_name": e.data.unit_name,
+                    "found_at": e.data.found_at,
+                    "period": e.data.found_at.astimezone(LOCAL_TIME).date(),
+                }
+                for e in found
+            ],
+        )
 
 
 async def rule_context(session: AsyncSession, rules: RuleSettings) -> RuleContext:
@@ -236,26 +262,6 @@ async def _replace_findings(
     if findings:
         unique = {(f["subject"], f["code"], f["field"]): f for f in findings}
         await session.execute(insert(FINDINGS), list(unique.values()))
-
-
-def _ticket_of(event: Event) -> str | None:
-    if event.type in TICKET_EVENT_TYPES:
-        return event.subject
-    if isinstance(event, CallbackCompleted):
-        return event.data.ticket_no
-    return None
-
-
-def _stored(event: Event) -> dict[str, Any]:
-    data = event.model_dump(mode="json")["data"]
-    return {
-        "event_id": event.id,
-        "ticket_no": _ticket_of(event),
-        "event_type": event.type,
-        "version": event.version,
-        "occurred_at": event.time,
-        "data": data,
-    }
 
 
 async def phone_tickets_past_grace(

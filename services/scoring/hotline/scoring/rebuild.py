@@ -11,7 +11,15 @@ from hotline.scoring.models import SCHEMA, messaging
 from hotline.shared.messaging.kafka import Broker
 
 JOIN_ATTEMPTS = 60
-READ_MODEL = ("ticket_events", "tickets", "calls", "spot_checks", "findings")
+READ_MODEL = (
+    "ticket_events",
+    "tickets",
+    "calls",
+    "spot_checks",
+    "findings",
+    "uploads",
+    "province_findings",
+)
 
 
 async def rebuild(engine: AsyncEngine, broker: Broker, group: str, topics: tuple[str, ...]) -> int:

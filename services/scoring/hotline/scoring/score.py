@@ -1,7 +1,8 @@
 """The data-quality score of a period (Attachment 4): 100 points, 10 off for each finding,
 double for a rule that fires "frequently", never below 0; the normative score is that × 20%.
-Timeliness (10 points) comes from provincial-sync's upload delays; until it reports them it is
-null, never an invented figure."""
+Timeliness (10 points) comes from provincial-sync's upload delays: 10 × the share of the
+period's records the province accepted within the deadline; null while none has been reported,
+never an invented figure."""
 
 from datetime import date, datetime
 
@@ -10,12 +11,13 @@ from sqlalchemy import false, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.scoring.config import ScoringOptions
-from hotline.scoring.models import Finding, ScoredCall
+from hotline.scoring.models import Finding, ProvinceFinding, ScoredCall, Upload
 from hotline.scoring.reports import PeriodReport
 from hotline.shared.domain import quality
 
 POINTS_PER_FINDING = 10
 NORMATIVE_WEIGHT = 0.2
+TIMELINESS_POINTS = 10
 
 
 class RuleScore(BaseModel):
@@ -34,7 +36,13 @@ class Score(PeriodReport):
     normative_score: int = Field(description="100 − deductions, never below 0")
     normative_points: float = Field(description="normative_score × 20%: at most 20 points")
     timeliness_points: float | None = Field(
-        description="At most 10; null until provincial-sync reports upload delays"
+        description="At most 10: 10 × uploads_on_time / uploads; null while no upload is known"
+    )
+    uploads: int = Field(description="Record versions of the period the province accepted")
+    uploads_on_time: int = Field(description="Of them, accepted within the upload deadline")
+    upload_deadline_hours: float
+    province_findings: dict[str, int] = Field(
+        description="Findings the province itself reported on the period's records, by rule"
     )
 
 
@@ -77,6 +85,20 @@ async def score(session: AsyncSession, start: date, end: date, options: ScoringO
         )
     deductions = sum(rule.deducted for rule in rules)
     normative = max(0, 100 - deductions)
+    deadline = options.upload_deadline_hours * 3600
+    uploads, on_time = (
+        await session.execute(
+            select(func.count(), func.count().filter(Upload.delay_seconds <= deadline)).where(
+                Upload.period.between(start, end)
+            )
+        )
+    ).one()
+    reported = await session.execute(
+        select(ProvinceFinding.code, func.count())
+        .where(ProvinceFinding.period.between(start, end))
+        .group_by(ProvinceFinding.code)
+        .order_by(ProvinceFinding.code)
+    )
     return Score(
         start=start,
         end=end,
@@ -85,7 +107,11 @@ async def score(session: AsyncSession, start: date, end: date, options: ScoringO
         deductions=deductions,
         normative_score=normative,
         normative_points=round(normative * NORMATIVE_WEIGHT, 2),
-        timeliness_points=None,
+        timeliness_points=round(TIMELINESS_POINTS * on_time / uploads, 2) if uploads else None,
+        uploads=uploads,
+        uploads_on_time=on_time,
+        upload_deadline_hours=options.upload_deadline_hours,
+        province_findings={code: n for code, n in reported},
     )
 
 

@@ -23,15 +23,17 @@ TICKETS_TOPIC = "hotline.tickets"
 CALLS_TOPIC = "hotline.calls"
 CALLBACKS_TOPIC = "hotline.callbacks"
 ALERTS_TOPIC = "hotline.alerts"
-ALL_TOPICS = (TICKETS_TOPIC, CALLS_TOPIC, CALLBACKS_TOPIC, ALERTS_TOPIC)
+UPLOADS_TOPIC = "hotline.uploads"
+ALL_TOPICS = (TICKETS_TOPIC, CALLS_TOPIC, CALLBACKS_TOPIC, ALERTS_TOPIC, UPLOADS_TOPIC)
 DEAD_LETTER_SUFFIX = ".dlt"
 # The consumer groups that read each topic. While the broker lives, each relay records the
 # oldest event one of them has not committed past, so a broker that lost its log is sent only
 # that and what came after; tests hold every service's consumers to this table.
 CONSUMER_GROUPS: dict[str, tuple[str, ...]] = {
-    TICKETS_TOPIC: ("intake", "dispatch", "callback", "scoring"),
-    CALLS_TOPIC: ("scoring",),
-    CALLBACKS_TOPIC: ("callback", "scoring"),
+    TICKETS_TOPIC: ("intake", "dispatch", "callback", "scoring", "provincial-sync"),
+    CALLS_TOPIC: ("scoring", "provincial-sync"),
+    CALLBACKS_TOPIC: ("callback", "scoring", "provincial-sync"),
+    UPLOADS_TOPIC: ("scoring",),
 }
 
 CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8"
@@ -398,6 +400,45 @@ class BurstDetected(Event):
     data: BurstDetectedData
 
 
+RecordKind = Literal["ticket", "call"]
+
+
+class UploadAcceptedData(EventData):
+    """The province accepted a version of one of our records: how long after its change."""
+
+    kind: RecordKind
+    record_id: str
+    record_version: int
+    changed_at: AwareDatetime
+    accepted_at: AwareDatetime
+    delay_seconds: float
+
+
+class UploadAccepted(Event):
+    topic: ClassVar[str] = UPLOADS_TOPIC
+    type: Literal["upload.accepted"] = "upload.accepted"
+    data: UploadAcceptedData
+
+
+class ProvinceFindingData(EventData):
+    """A data-quality finding the province reported on a record we uploaded (its own audit)."""
+
+    kind: RecordKind
+    record_id: str
+    record_version: int | None
+    code: str
+    field: str | None
+    message: str
+    unit_name: str | None
+    found_at: AwareDatetime
+
+
+class ProvinceFindingReported(Event):
+    topic: ClassVar[str] = UPLOADS_TOPIC
+    type: Literal["upload.finding_reported"] = "upload.finding_reported"
+    data: ProvinceFindingData
+
+
 AnyEvent = Annotated[
     CallRecorded
     | TicketCreated
@@ -419,7 +460,9 @@ AnyEvent = Annotated[
     | CallbackScheduled
     | CallbackCompleted
     | CallbackSpotChecked
-    | BurstDetected,
+    | BurstDetected
+    | UploadAccepted
+    | ProvinceFindingReported,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)

@@ -1,12 +1,14 @@
-"""A ticket as the bulletin counts it, folded from every event about it: a pure function of the
-set of events, so duplicates and any order of arrival give the same row (ticket events apply in
-version order; of its surveys, the first completed counts)."""
+"""A ticket as the bulletin counts it and the province receives it, folded from every event about
+it: a pure function of the set of events, so duplicates and any order of arrival give the same
+row and document (ticket events apply in version order; of its surveys, the first completed
+counts). Scoring keeps its read model with it, provincial-sync its upload documents."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from hotline.shared.domain.quality import (
+    CallDocument,
     ExtensionDocument,
     SurveyDocument,
     TicketBundle,
@@ -14,6 +16,26 @@ from hotline.shared.domain.quality import (
 )
 from hotline.shared.domain.units import HOTLINE_UNIT
 from hotline.shared.domain.working_days import LOCAL_TIME
+from hotline.shared.messaging.events import CallbackCompleted, CallRecordedData, Event
+
+# The ticket events a ticket's document is folded from.
+TICKET_EVENT_TYPES = (
+    "ticket.created",
+    "ticket.handed_over",
+    "ticket.dispatched",
+    "ticket.signed",
+    "ticket.replied",
+    "ticket.reply_reviewed",
+    "ticket.return_requested",
+    "ticket.return_reviewed",
+    "ticket.extension_requested",
+    "ticket.extension_reviewed",
+    "ticket.overdue",
+    "ticket.closed",
+    "ticket.reopened",
+    "ticket.merged",
+    "ticket.corrected",
+)
 
 
 @dataclass(frozen=True)
@@ -195,3 +217,43 @@ def fold(ticket_no: str, events: list[StoredEvent]) -> Folded:
         else None
     )
     return Folded(values, TicketBundle(ticket=document, survey=survey), units)
+
+
+def ticket_of(event: Event) -> str | None:
+    """The ticket an event folds into, if it folds into one."""
+    if event.type in TICKET_EVENT_TYPES:
+        return event.subject
+    if isinstance(event, CallbackCompleted):
+        return event.data.ticket_no
+    return None
+
+
+def stored_row(event: Event) -> dict[str, Any]:
+    """An event as kept for folding: a row of an event table keyed by the event's id."""
+    return {
+        "event_id": event.id,
+        "ticket_no": ticket_of(event),
+        "event_type": event.type,
+        "version": event.version,
+        "occurred_at": event.time,
+        "data": event.model_dump(mode="json")["data"],
+    }
+
+
+def call_document(data: CallRecordedData) -> CallDocument:
+    """A call record as the rules read it and the province receives it."""
+    return CallDocument(
+        call_id=data.call_id,
+        line=data.line,
+        direction=data.direction,
+        caller_number=data.caller.number,
+        callee_number=data.callee.number,
+        agent_id=data.agent_id,
+        started_at=data.started_at,
+        queued_at=data.queued_at,
+        ringing_at=data.ringing_at,
+        connected_at=data.connected_at,
+        ended_at=data.ended_at,
+        talk_seconds=data.talk_seconds,
+        recording_url=data.recording_url,
+    )
