@@ -27,6 +27,12 @@ DEVELOPMENT_DISPATCH_SUPERVISOR_TOKEN = "development-only-supervisor-token"
 DEVELOPMENT_CALLBACK_SECRET = "whsec_ZGV2ZWxvcG1lbnQtb25seS1jYWxsYmFjay1zZWNyZXQ="
 DEVELOPMENT_AGENT_TOKEN = "development-only-agent-token"
 DEVELOPMENT_SCORING_READER_TOKEN = "development-only-scoring-reader-token"
+DEVELOPMENT_SYNC_READER_TOKEN = "development-only-sync-reader-token"
+DEVELOPMENT_SYNC_SUPERVISOR_TOKEN = "development-only-sync-supervisor-token"
+# The key pair the city and `hotline province` (the province's side, run here) share.
+DEVELOPMENT_PROVINCE_APP_KEY = "hotline-4305-development"
+DEVELOPMENT_PROVINCE_APP_SECRET = "development-only-province-app-secret"
+DEVELOPMENT_PROVINCE_ADMIN_TOKEN = "development-only-province-admin-token"
 FORMER_COMPOSE_PASSWORD = "hotline-local-dev"  # compose's database password before .env
 
 # Every secret value this repository publishes (development defaults, example placeholders).
@@ -42,6 +48,10 @@ PUBLISHED = frozenset(
         DEVELOPMENT_CALLBACK_SECRET,
         DEVELOPMENT_AGENT_TOKEN,
         DEVELOPMENT_SCORING_READER_TOKEN,
+        DEVELOPMENT_SYNC_READER_TOKEN,
+        DEVELOPMENT_SYNC_SUPERVISOR_TOKEN,
+        DEVELOPMENT_PROVINCE_APP_SECRET,
+        DEVELOPMENT_PROVINCE_ADMIN_TOKEN,
         FORMER_COMPOSE_PASSWORD,
     }
 )

@@ -1,5 +1,6 @@
-"""The `hotline` command: `up` runs the embedded suite, `serve` one service, `migrate` schemas,
-`secrets` makes a fresh set of secrets, `dead-letters` lists, replays and discards parked events."""
+"""The `hotline` command: `up` runs the embedded suite, `serve` one service, `province` the
+simulated provincial platform, `migrate` schemas, `secrets` makes a fresh set of secrets,
+`dead-letters` lists, replays and discards parked events."""
 
 import argparse
 import asyncio
@@ -17,17 +18,23 @@ from hotline.shared import secrets
 from hotline.shared.db import create_engine
 from hotline.shared.runtime import ServiceDefinition, build_runtime
 from hotline.shared.settings import ServiceSettings
-from hotline.shared.stack.services import SERVICES, SERVICES_BY_NAME, ServiceEntry
-from hotline.shared.stack.up import migrate_all
+from hotline.shared.stack.services import PROVINCE_PORT, SERVICES, SERVICES_BY_NAME, ServiceEntry
+from hotline.shared.stack.up import PROVINCE_APP, migrate_all
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="hotline", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("up", help="start the embedded stack and all five services")
+    commands.add_parser(
+        "up", help="start the embedded stack, the simulated province and all five services"
+    )
     serve = commands.add_parser("serve", help="run one service on configured PostgreSQL and Kafka")
     serve.add_argument("service", choices=sorted(SERVICES_BY_NAME))
     serve.add_argument("--port", type=int, help="default: HOTLINE_PORT, else the service's port")
+    province = commands.add_parser(
+        "province", help="run the provincial platform's side of the exchange (a simulator)"
+    )
+    province.add_argument("--port", type=int, help=f"default: HOTLINE_PORT, else {PROVINCE_PORT}")
     migrate = commands.add_parser("migrate", help="apply migrations on HOTLINE_DATABASE_URL")
     migrate.add_argument("services", nargs="*", choices=[[], *sorted(SERVICES_BY_NAME)])
     commands.add_parser(
@@ -56,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_stack()
     if args.command == "serve":
         return _serve(SERVICES_BY_NAME[args.service], args.port)
+    if args.command == "province":
+        return _province(args.port)
     if args.command == "secrets":
         print(fresh_secrets_env(), end="")
         return 0
@@ -96,6 +105,25 @@ def _serve(entry: ServiceEntry, port: int | None) -> int:
     return 0
 
 
+def _province(port: int | None) -> int:
+    from hotline.provincial_sync.province.config import ProvinceSettings
+
+    try:
+        settings = ProvinceSettings()  # refused settings stop here, before uvicorn starts
+    except ValidationError as error:
+        for problem in error.errors():
+            print(f"hotline province: {problem['msg']}", file=sys.stderr)
+        raise SystemExit(2) from None
+    uvicorn.run(
+        PROVINCE_APP,
+        host=settings.host,
+        port=port or int(os.environ.get("HOTLINE_PORT", PROVINCE_PORT)),
+        log_level=settings.log_level,
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
 def _migrate(names: list[str]) -> int:
     asyncio.run(
         migrate_all(
@@ -110,6 +138,8 @@ def _migrate(names: list[str]) -> int:
 def fresh_secrets_env() -> str:
     """Every secret the suite needs, new, in the form of `.env.example`."""
     call_centre, results, survey = (secrets.new_webhook_secret() for _ in range(3))
+    # The key pair the province issues the city; the simulated province holds the same one.
+    app_key, app_secret = "shaoyang-4305", secrets.new_token()
     values = {
         "POSTGRES_PASSWORD": secrets.new_token(),
         "HOTLINE_INTAKE_WEBHOOK_SENDERS": (
@@ -125,6 +155,12 @@ def fresh_secrets_env() -> str:
         "HOTLINE_CALLBACK_AGENT_TOKENS": f'{{"agents": "{secrets.new_token()}"}}',
         "HOTLINE_CALLBACK_SURVEY_WEBHOOK_SECRET": survey,
         "HOTLINE_SCORING_READER_TOKENS": f'{{"supervisor": "{secrets.new_token()}"}}',
+        "HOTLINE_SYNC_READER_TOKENS": f'{{"supervisor": "{secrets.new_token()}"}}',
+        "HOTLINE_SYNC_SUPERVISOR_TOKENS": f'{{"supervisor": "{secrets.new_token()}"}}',
+        "HOTLINE_SYNC_APP_KEY": app_key,
+        "HOTLINE_SYNC_APP_SECRET": app_secret,
+        "HOTLINE_PROVINCE_APP_KEYS": f'{{"{app_key}": "{app_secret}"}}',
+        "HOTLINE_PROVINCE_ADMIN_TOKENS": f'{{"operator": "{secrets.new_token()}"}}',
         "HOTLINE_OPERATOR_TOKENS": f'{{"operator": "{secrets.new_token()}"}}',
     }
     lines = ["# Made by `hotline secrets`: keep it out of version control and share it wisely."]

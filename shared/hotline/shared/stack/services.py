@@ -28,3 +28,5 @@ SERVICES: tuple[ServiceEntry, ...] = (
     ),
 )
 SERVICES_BY_NAME = {service.name: service for service in SERVICES}
+# `hotline province`, the provincial platform's side of the exchange, simulated for development.
+PROVINCE_PORT = 8009

@@ -1,10 +1,14 @@
-"""`hotline up`: the embedded stack and the five services as separate processes, supervised.
+"""`hotline up`: the embedded stack, the simulated province (`hotline province`) and the five
+services as separate processes, supervised.
 
-A service, the broker or PostgreSQL that dies is started again, with a backoff that grows
+The province starts first, so provincial-sync has somewhere to upload from its first moment;
+provincial-sync is told its URL (`HOTLINE_SYNC_PROVINCE_URL`) and the province provincial-sync's
+(`HOTLINE_PROVINCE_CALLBACK_URL`), unless the environment says otherwise. A service, the
+province, the broker or PostgreSQL that dies is started again, with a backoff that grows
 while it keeps dying and starts over once it has stayed up; the others keep running (intake
 takes tickets while the broker is away; the relays send them once it is back). Each restart
 is logged. Only Ctrl-C (or SIGTERM) stops everything: services first, so their last batches
-are published, then the broker, then PostgreSQL.
+are published, then the province, then the broker, then PostgreSQL.
 """
 
 import asyncio
@@ -25,7 +29,7 @@ from hotline.shared.backoff import Backoff
 from hotline.shared.db import create_engine
 from hotline.shared.migrations import upgrade
 from hotline.shared.stack.embedded import EmbeddedBroker, EmbeddedPostgres
-from hotline.shared.stack.services import SERVICES, ServiceEntry
+from hotline.shared.stack.services import PROVINCE_PORT, SERVICES, SERVICES_BY_NAME, ServiceEntry
 
 # Tansu joins a consumer group after half the session timeout and answers a fetch only when the
 # fetch wait expires: these keep the embedded stack responsive.
@@ -35,6 +39,9 @@ EMBEDDED_KAFKA_TUNING = {
     "HOTLINE_KAFKA_FETCH_MAX_WAIT_MS": "10",
 }
 SUPERVISION_INTERVAL_SECONDS = 0.5
+PROVINCE = "province"
+PROVINCE_APP = "hotline.provincial_sync.province.app:app"
+SYNC_SERVICE = "provincial-sync"
 
 
 class StackSettings(BaseSettings):
@@ -111,6 +118,11 @@ class Stack:
         servers = self.start_servers()
         asyncio.run(migrate_all(servers.database_url))
         self.env = servers.env
+        self.env.setdefault("HOTLINE_SYNC_PROVINCE_URL", self.province_url)
+        self.env.setdefault(
+            "HOTLINE_PROVINCE_CALLBACK_URL", self.url(SERVICES_BY_NAME[SYNC_SERVICE])
+        )
+        self._start_province()
         for service in SERVICES:
             self._start_service(service)
         self.parts = [
@@ -125,6 +137,12 @@ class Stack:
                 alive=lambda: self.broker.running,
                 start=self._restart_broker,
                 exit_code=lambda: self.broker.exit_code,
+            ),
+            self._part(
+                PROVINCE,
+                alive=self._service_alive(PROVINCE),
+                start=self._start_province,
+                exit_code=self._service_exit_code(PROVINCE),
             ),
             *(
                 self._part(
@@ -156,6 +174,16 @@ class Stack:
             ],
             env=self.env,
             start_new_session=True,  # stopped by us, in order, not by the terminal's Ctrl-C
+        )
+
+    def _start_province(self) -> None:
+        self.processes[PROVINCE] = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "hotline.shared.stack.cli", PROVINCE),
+                *("--port", str(self.province_port)),
+            ],
+            env=self.env,
+            start_new_session=True,
         )
 
     def _starter(self, service: ServiceEntry) -> Callable[[], None]:
@@ -201,14 +229,16 @@ class Stack:
                 self.log(f"{part.name} started again (restart {part.restarts})")
 
     def wait_until_ready(self, stopping: Callable[[], bool]) -> bool:
-        """Wait for every /readyz, restarting what dies meanwhile; False if asked to stop."""
+        """Wait for every /readyz (the province's /healthz), restarting what dies meanwhile;
+        False if asked to stop."""
         deadline = time.monotonic() + self.settings.ready_timeout_seconds
-        pending = {service.name: service for service in SERVICES}
+        pending = {service.name: f"{self.url(service)}/readyz" for service in SERVICES}
+        pending[PROVINCE] = f"{self.province_url}/healthz"
         while pending:
             if stopping():
                 return False
-            for name, service in list(pending.items()):
-                if self._ready(service):
+            for name, url in list(pending.items()):
+                if self._answers(url):
                     del pending[name]
             self.supervise_once()
             if time.monotonic() > deadline:
@@ -216,9 +246,9 @@ class Stack:
             time.sleep(0.2)
         return True
 
-    def _ready(self, service: ServiceEntry) -> bool:
+    def _answers(self, url: str) -> bool:
         try:
-            response = httpx.get(f"{self.url(service)}/readyz", timeout=2.0)
+            response = httpx.get(url, timeout=2.0)
         except httpx.HTTPError:
             return False
         return response.status_code == 200
@@ -229,20 +259,35 @@ class Stack:
     def url(self, service: ServiceEntry) -> str:
         return f"http://{self.settings.host}:{self.port(service)}"
 
+    @property
+    def province_port(self) -> int:
+        return PROVINCE_PORT + self.settings.port_offset
+
+    @property
+    def province_url(self) -> str:
+        return f"http://{self.settings.host}:{self.province_port}"
+
     def stop(self) -> None:
-        """Services first (they finish their batches), then the broker, then PostgreSQL."""
-        for process in self.processes.values():
+        """Services first (they finish their batches and last uploads), then the province, then
+        the broker, then PostgreSQL."""
+        services = [process for name, process in self.processes.items() if name != PROVINCE]
+        self._stop_processes(services)
+        self._stop_processes([self.processes[PROVINCE]] if PROVINCE in self.processes else [])
+        self.processes.clear()
+        self.broker.stop()
+        self.postgres.stop()
+
+    @staticmethod
+    def _stop_processes(processes: list[subprocess.Popen[bytes]]) -> None:
+        for process in processes:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
-        for process in self.processes.values():
+        for process in processes:
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        self.processes.clear()
-        self.broker.stop()
-        self.postgres.stop()
 
 
 async def migrate_all(
@@ -279,6 +324,8 @@ def run_stack() -> int:
         for service in SERVICES:
             url = stack.url(service)
             print(f"  {service.name:<16} {url}  (docs {url}/docs, metrics {url}/metrics)")
+        url = stack.province_url
+        print(f"  {'province':<16} {url}  (simulated; docs {url}/docs, admin {url}/admin/summary)")
         print(f"  {'postgres':<16} {stack.postgres.data_dir}")
         print(f"  {'kafka':<16} {stack.broker.bootstrap}")
         print("Press Ctrl-C to stop.", flush=True)
