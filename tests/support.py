@@ -3,11 +3,12 @@ back as the events a service announced."""
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 import httpx
 import pytest
+import uvicorn
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy import func, select, text
@@ -20,12 +21,10 @@ from hotline.shared.messaging.tables import MessagingTables
 from tests.conftest import TEST_KAFKA_TUNING, Servers
 
 
-@asynccontextmanager
-async def running(
-    app: FastAPI, servers: Servers, **settings: str
-) -> AsyncIterator[httpx.AsyncClient]:
-    """Start `app` (its relay, consumers and timers too) on the test servers with `settings` as
-    `HOTLINE_*` environment variables, and a client that calls it in-process."""
+@contextmanager
+def service_environment(servers: Servers, **settings: str) -> Iterator[None]:
+    """The test servers and `settings` as `HOTLINE_*` environment variables, for as long as the
+    block runs (a service reads them when its lifespan starts)."""
     patch = pytest.MonkeyPatch()
     patch.setenv("HOTLINE_ENVIRONMENT", "test")
     patch.setenv("HOTLINE_DATABASE_URL", servers.database_url)
@@ -36,12 +35,49 @@ async def running(
     for name, value in settings.items():
         patch.setenv(f"HOTLINE_{name.upper()}", value)
     try:
+        yield
+    finally:
+        patch.undo()
+
+
+@asynccontextmanager
+async def running(
+    app: FastAPI, servers: Servers, **settings: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Start `app` (its relay, consumers and timers too) on the test servers with `settings` as
+    `HOTLINE_*` environment variables, and a client that calls it in-process."""
+    with service_environment(servers, **settings):
         async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30) as manager:
             transport = httpx.ASGITransport(app=manager.app)
             async with httpx.AsyncClient(transport=transport, base_url="http://service") as http:
                 yield http
-    finally:
-        patch.undo()
+
+
+@asynccontextmanager
+async def serving(
+    app: FastAPI, servers: Servers, port: int, **settings: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Like `running`, but on a real port (for what must call it over HTTP), with a client."""
+    with service_environment(servers, **settings):
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+        server = uvicorn.Server(config)
+        task = asyncio.create_task(server.serve())
+        try:
+            await wait_until(
+                lambda: _started(server, task), within=30, what="the service to listen"
+            )
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+                yield http
+        finally:
+            server.should_exit = True
+            await task
+
+
+async def _started(server: uvicorn.Server, task: "asyncio.Task[None]") -> bool:
+    if task.done():
+        task.result()  # raises what stopped it
+        raise AssertionError("the server stopped before it listened")
+    return bool(server.started)
 
 
 async def announced(engine: AsyncEngine, tables: MessagingTables, key: str) -> list[str]:

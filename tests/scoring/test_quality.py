@@ -16,10 +16,14 @@ from hotline.shared.domain.working_days import LOCAL_TIME
 from hotline.shared.messaging.events import (
     Event,
     PhoneNumber,
+    ProvinceFindingData,
+    ProvinceFindingReported,
     TicketClosed,
     TicketClosedData,
     TicketCorrected,
     TicketCorrectedData,
+    UploadAccepted,
+    UploadAcceptedData,
 )
 from tests.factories import ticket_created
 from tests.scoring.conftest import READER, Scoring
@@ -227,3 +231,58 @@ async def test_t17_deducts_only_from_its_start_date(
     assert by_rule["T17"].deducts is (deducted_from is not None)
     assert by_rule["T07"].deducted == 20
     assert scored.deductions == t17_deducted + 20
+
+
+def accepted_upload(record_id: str, changed: datetime, delay: timedelta) -> UploadAccepted:
+    return UploadAccepted(
+        source="/tests",
+        subject=record_id,
+        ticketid=record_id,
+        version=1,
+        data=UploadAcceptedData(
+            kind="ticket",
+            record_id=record_id,
+            record_version=1,
+            changed_at=changed,
+            accepted_at=changed + delay,
+            delay_seconds=delay.total_seconds(),
+        ),
+    )
+
+
+async def test_timeliness_is_the_share_of_records_the_province_accepted_in_time(
+    scoring: Scoring,
+) -> None:
+    """Provincial-sync's upload.accepted events give the 10 timeliness points (24 h deadline);
+    the province's own findings are listed beside ours."""
+    period = {"from": "2021-04-01", "to": "2021-04-30"}
+    changed = datetime(2021, 4, 12, 9, tzinfo=LOCAL_TIME)
+    on_time = [accepted_upload(f"APR-{n}", changed, timedelta(minutes=5)) for n in range(3)]
+    late = accepted_upload("APR-late", changed, timedelta(hours=30))
+    found = ProvinceFindingReported(
+        source="/tests",
+        subject="APR-0",
+        ticketid="APR-0",
+        version=1,
+        data=ProvinceFindingData(
+            kind="ticket",
+            record_id="APR-0",
+            record_version=1,
+            code="T07",
+            field="caller_salutation",
+            message="诉求人称呼为数字",
+            unit_name="市住房和城乡建设局",
+            found_at=changed + timedelta(days=1),
+        ),
+    )
+    await scoring.publish([*on_time, late, found, on_time[0]])  # one delivered twice
+
+    async def counted() -> bool:
+        body = (await scoring.get("/v1/quality/score", **period)).json()
+        return bool(body["uploads"] == 4 and body["province_findings"])
+
+    await scoring.until(counted, what="the uploads and the province's finding")
+    body = (await scoring.get("/v1/quality/score", **period)).json()
+    assert (body["uploads_on_time"], body["upload_deadline_hours"]) == (3, 24.0)
+    assert body["timeliness_points"] == 7.5
+    assert body["province_findings"] == {"T07": 1}

@@ -1,1 +1,1 @@
-"""Uploads tickets, call records and callbacks to the provincial platform."""
+"""Uploads tickets, call records and callbacks to the provincial platform, checked first."""
