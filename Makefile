@@ -47,6 +47,7 @@ bench: install
 	$(BIN)/python -m bench.broker_restart
 	$(BIN)/python -m bench.repeat_matching
 	$(BIN)/python -m bench.scoring
+	$(BIN)/python -m bench.provincial_sync
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

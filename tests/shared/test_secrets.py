@@ -11,6 +11,9 @@ from pydantic import ValidationError
 from hotline.callback.config import CallbackSettings
 from hotline.dispatch.config import DEVELOPMENT_SUPERVISOR_TOKEN, DispatchSettings
 from hotline.intake.config import DEVELOPMENT_CALL_CENTRE_SECRET, IntakeSettings
+from hotline.provincial_sync.config import SyncSettings
+from hotline.provincial_sync.province.config import ProvinceSettings
+from hotline.scoring.config import ScoringSettings
 from hotline.shared import secrets
 from hotline.shared.stack.cli import fresh_secrets_env
 from tests.test_compose_environment import dotenv
@@ -33,6 +36,9 @@ def no_hotline_variables(monkeypatch: pytest.MonkeyPatch) -> None:
         (IntakeSettings, "HOTLINE_INTAKE_WEBHOOK_SENDERS"),
         (DispatchSettings, "HOTLINE_DISPATCH_SUPERVISOR_TOKENS"),
         (CallbackSettings, "HOTLINE_CALLBACK_WEBHOOK_SENDERS"),
+        (ScoringSettings, "HOTLINE_SCORING_READER_TOKENS"),
+        (SyncSettings, "HOTLINE_SYNC_READER_TOKENS"),
+        (ProvinceSettings, "HOTLINE_PROVINCE_APP_KEYS"),
     ],
 )
 def test_outside_development_a_missing_secret_stops_the_service_naming_it(
@@ -85,9 +91,21 @@ def test_hotline_secrets_makes_a_set_production_accepts(monkeypatch: pytest.Monk
     monkeypatch.setenv("HOTLINE_ENVIRONMENT", "production")
     for name, value in dotenv(fresh_secrets_env()).items():
         monkeypatch.setenv(name, value)
+    monkeypatch.setenv("HOTLINE_SYNC_PROVINCE_URL", "http://province:8009")  # as compose sets it
 
-    for settings in (IntakeSettings, DispatchSettings, CallbackSettings):
+    for settings in (
+        IntakeSettings,
+        DispatchSettings,
+        CallbackSettings,
+        ScoringSettings,
+        SyncSettings,
+        ProvinceSettings,
+    ):
         assert settings().environment == "production"
+    sync, province = SyncSettings().sync, ProvinceSettings()
+    assert sync.app_key is not None
+    assert province.app_keys is not None
+    assert sync.app_secret == province.app_keys[sync.app_key]  # one pair, shared
 
 
 def test_every_published_default_is_refused_whatever_a_process_imports() -> None:

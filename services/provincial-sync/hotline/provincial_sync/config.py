@@ -87,9 +87,10 @@ class SyncSettings(ServiceSettings):
             options.supervisor_tokens,
             {"supervisor": secrets.DEVELOPMENT_SYNC_SUPERVISOR_TOKEN},
         )
-        options.province_url = secrets.required(
-            environment, "HOTLINE_SYNC_PROVINCE_URL", options.province_url, DEVELOPMENT_PROVINCE_URL
-        )
+        if options.province_url is None:
+            if not secrets.in_development(environment):
+                raise ValueError("HOTLINE_SYNC_PROVINCE_URL must be set: the provincial platform")
+            options.province_url = DEVELOPMENT_PROVINCE_URL
         options.app_key = secrets.required(
             environment,
             "HOTLINE_SYNC_APP_KEY",
