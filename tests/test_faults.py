@@ -1,8 +1,9 @@
 """`hotline up` under traffic while its parts are killed (kill -9): the broker, each of the five
-services, PostgreSQL. The stack brings each back by itself and keeps the rest running; the call
-centre, retrying as Standard Webhooks senders do, gets every ticket accepted; afterwards every
-accepted ticket is held exactly once by dispatch and by callback, nothing is parked, and every
-outbox is drained."""
+services, the simulated province, PostgreSQL. The stack brings each back by itself and keeps the
+rest running; the call centre, retrying as Standard Webhooks senders do, gets every ticket
+accepted; afterwards every accepted ticket is held exactly once by dispatch and by callback and
+has reached the province (or waits on the gate's worklist), nothing is parked, and every outbox
+is drained."""
 
 import asyncio
 import json
@@ -27,7 +28,7 @@ from sqlalchemy import text
 from hotline.intake.config import DEVELOPMENT_CALL_CENTRE_SECRET
 from hotline.shared.db import create_engine
 from hotline.shared.stack.embedded import free_port
-from hotline.shared.stack.services import SERVICES, SERVICES_BY_NAME
+from hotline.shared.stack.services import PROVINCE_PORT, SERVICES, SERVICES_BY_NAME
 from hotline.shared.web.webhooks import signature_headers
 from tests.support import held_counts, until_held
 
@@ -79,6 +80,8 @@ def hotline_up(var_dir: Path, broker_port: int) -> Iterator[Output]:
         "HOTLINE_EMBEDDED_KAFKA_PORT": str(broker_port),
         "HOTLINE_LOG_LEVEL": "warning",
         "HOTLINE_RESTART_MAX_BACKOFF_SECONDS": "2",
+        # Documents leased by a killed uploader are free again after 3 × this + 10 s.
+        "HOTLINE_SYNC_REQUEST_TIMEOUT_SECONDS": "2",
     }
     up = subprocess.Popen(
         [sys.executable, "-m", "hotline.shared.stack.cli", "up"],
@@ -153,6 +156,14 @@ def _ticket() -> dict[str, Any]:
     }
 
 
+PROVINCE_URL = f"http://127.0.0.1:{PROVINCE_PORT + PORT_OFFSET}"
+
+
+def province_pid() -> int:
+    pid: int = httpx.get(f"{PROVINCE_URL}/healthz", timeout=5).json()["data"]["pid"]
+    return pid
+
+
 def service_pid(name: str) -> int:
     pid: int = httpx.get(f"{url(name)}/healthz", timeout=5).json()["pid"]
     return pid
@@ -188,6 +199,18 @@ def until_back(name: str, old_pid: int, within: float = 60) -> int:
     raise AssertionError(f"{name} did not come back")
 
 
+def until_province_back(old_pid: int, within: float = 60) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            if province_pid() != old_pid:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError("the province did not come back")
+
+
 @pytest.mark.slow
 def test_killing_every_part_under_traffic_loses_no_ticket_and_doubles_none(
     tmp_path: Path,
@@ -206,6 +229,9 @@ def test_killing_every_part_under_traffic_loses_no_ticket_and_doubles_none(
             os.kill(old, signal.SIGKILL)
             until_back(service.name, old)
             time.sleep(1)
+        old = province_pid()
+        os.kill(old, signal.SIGKILL)
+        until_province_back(old)
         os.kill(postgres_pid(var_dir), signal.SIGKILL)
         time.sleep(6)
         until_back("intake", -1)
@@ -213,7 +239,7 @@ def test_killing_every_part_under_traffic_loses_no_ticket_and_doubles_none(
         centre.stop.set()
         centre.thread.join(timeout=120)
 
-        counts, unpublished = asyncio.run(_settled(var_dir, centre.accepted))
+        counts, unpublished, uploads = asyncio.run(_settled(var_dir, centre.accepted))
         log = output.text()
 
     assert len(centre.accepted) >= 50
@@ -225,13 +251,18 @@ def test_killing_every_part_under_traffic_loses_no_ticket_and_doubles_none(
         "parked": 0,
     }, log[-6000:]
     assert unpublished == 0
-    for part in ("broker", "postgres", *(service.name for service in SERVICES)):
+    # Every ticket reached the province, unless the gate holds it back for a person.
+    assert set(uploads) <= {"synced", "blocked"}, uploads
+    assert sum(uploads.values()) == len(centre.accepted), uploads
+    assert uploads.get("synced", 0) > 0, uploads
+    for part in ("broker", "postgres", "province", *(service.name for service in SERVICES)):
         assert f"hotline up: {part} exited" in log, log[-3000:]
         assert f"hotline up: {part} started again" in log
 
 
-async def _settled(var_dir: Path, tickets: list[str]) -> tuple[dict[str, int], int]:
-    """Once dispatch and callback hold everything: the counts, and events still unpublished."""
+async def _settled(var_dir: Path, tickets: list[str]) -> tuple[dict[str, int], int, dict[str, int]]:
+    """Once dispatch and callback hold everything: the counts, the events still unpublished,
+    and the tickets' upload documents by status once none is left pending."""
     socket_dir = (var_dir / "postgres" / "postmaster.pid").read_text().splitlines()[4]
     engine = create_engine(f"postgresql+asyncpg://postgres@/hotline?host={socket_dir}")
     try:
@@ -250,6 +281,25 @@ async def _settled(var_dir: Path, tickets: list[str]) -> tuple[dict[str, int], i
                         or 0
                     )
             await asyncio.sleep(0.5)
-        return counts, unpublished
+        uploads = await _uploads_settled(engine, tickets)
+        return counts, unpublished, uploads
     finally:
         await engine.dispose()
+
+
+async def _uploads_settled(engine: Any, tickets: list[str], within: float = 90) -> dict[str, int]:
+    deadline, by_status = time.monotonic() + within, {}
+    while time.monotonic() < deadline:
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                text(
+                    "SELECT status, count(*) FROM provincial_sync.documents "
+                    "WHERE kind = 'ticket' AND record_id = ANY(:tickets) GROUP BY status"
+                ),
+                {"tickets": tickets},
+            )
+            by_status = {status: int(n) for status, n in rows}
+        if sum(by_status.values()) == len(tickets) and set(by_status) <= {"synced", "blocked"}:
+            break
+        await asyncio.sleep(0.5)
+    return by_status

@@ -10,6 +10,7 @@ misbehave, shows what it holds, and pushes on demand. Every answer is the format
 import asyncio
 import hmac
 import logging
+import os
 import random
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -154,7 +155,7 @@ router = APIRouter()
 
 @router.get("/healthz")
 async def healthz() -> JSONResponse:
-    return success({"status": "ok"})
+    return success({"status": "ok", "pid": os.getpid()})
 
 
 @router.post(UPLOAD_PATH)
