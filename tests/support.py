@@ -3,12 +3,13 @@ back as the events a service announced."""
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 
 import httpx
 import pytest
 import uvicorn
+from aiokafka import AIOKafkaProducer
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy import func, select, text
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hotline.callback.models import TicketView
 from hotline.dispatch.models import DispatchTicket
 from hotline.dispatch.models import messaging as dispatch_messaging
+from hotline.shared.messaging.events import Event, serialize_event
 from hotline.shared.messaging.tables import MessagingTables
 from tests.conftest import TEST_KAFKA_TUNING, Servers
 
@@ -143,3 +145,17 @@ async def wait_until(
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} not met within {within}s")
         await asyncio.sleep(0.05)
+
+
+async def publish(servers: Servers, events: Iterable[Event]) -> None:
+    """Put events on their topics, keyed as the relays key them (not through any outbox)."""
+    producer = AIOKafkaProducer(bootstrap_servers=servers.kafka_bootstrap, linger_ms=5)
+    await producer.start()
+    try:
+        sent = [
+            await producer.send(event.topic, serialize_event(event), key=event.key.encode())
+            for event in events
+        ]
+        await asyncio.gather(*sent)
+    finally:
+        await producer.stop()

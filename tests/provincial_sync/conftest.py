@@ -2,7 +2,6 @@
 (so an outage is the process killed), with the province calling back on a real port; events put
 on the broker's topics as the other services would."""
 
-import asyncio
 import json
 import os
 import signal
@@ -14,16 +13,15 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline.shared import secrets
-from hotline.shared.messaging.events import Event, serialize_event
+from hotline.shared.messaging.events import Event
 from hotline.shared.migrations import upgrade
 from hotline.shared.stack.embedded import free_port
 from tests.conftest import Servers
-from tests.support import serving, wait_until
+from tests.support import publish, serving, wait_until
 
 READER_TOKEN = "test-sync-reader-token-for-the-supervisors"
 SUPERVISOR_TOKEN = "test-sync-supervisor-token-for-decisions"
@@ -103,16 +101,7 @@ class Sync:
     province: Province
 
     async def publish(self, events: Iterable[Event]) -> None:
-        producer = AIOKafkaProducer(bootstrap_servers=self.servers.kafka_bootstrap, linger_ms=5)
-        await producer.start()
-        try:
-            sent = [
-                await producer.send(event.topic, serialize_event(event), key=event.key.encode())
-                for event in events
-            ]
-            await asyncio.gather(*sent)
-        finally:
-            await producer.stop()
+        await publish(self.servers, events)
 
     async def get(self, path: str, **params: Any) -> httpx.Response:
         return await self.http.get(path, params=params, headers=READER)

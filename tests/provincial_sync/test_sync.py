@@ -46,6 +46,15 @@ async def outbox_count(sync: Sync, event_type: str, key: str) -> int:
     )
 
 
+async def all_synced(sync: Sync, nos: list[str]) -> bool:
+    count = await sync.scalar(
+        "SELECT count(*) FROM provincial_sync.documents "
+        "WHERE kind = 'ticket' AND status = 'synced' AND record_id = ANY(:nos)",
+        nos=nos,
+    )
+    return bool(count == len(nos))
+
+
 async def test_a_ticket_goes_up_with_its_call_record_and_a_redelivery_sends_nothing_twice(
     sync: Sync,
 ) -> None:
@@ -237,15 +246,7 @@ async def test_a_province_outage_loses_nothing_and_the_backlog_drains_oldest_fir
         province.start()
         await province.until_up()
 
-    async def all_synced() -> bool:
-        count = await sync.scalar(
-            "SELECT count(*) FROM provincial_sync.documents "
-            "WHERE kind = 'ticket' AND status = 'synced' AND record_id = ANY(:nos)",
-            nos=nos,
-        )
-        return bool(count == len(nos))
-
-    await wait_until(all_synced, 90, "every ticket of the outage at the province")
+    await wait_until(lambda: all_synced(sync, nos), 90, "every ticket of the outage uploaded")
     arrivals = [a for a in await province.arrivals() if a["record_id"] in set(nos)]
     assert sorted(a["record_id"] for a in arrivals) == sorted(nos)  # each once, none lost
     async with sync.engine.connect() as connection:
@@ -296,16 +297,7 @@ async def test_failures_timeouts_rate_limits_and_double_acknowledgements_lose_an
         await wait_until(tried, 30, f"an upload to fail under {behaviour['mode']}")
     await province.behave(duplicate_acks=True)
     try:
-
-        async def all_synced() -> bool:
-            count = await sync.scalar(
-                "SELECT count(*) FROM provincial_sync.documents "
-                "WHERE kind = 'ticket' AND status = 'synced' AND record_id = ANY(:nos)",
-                nos=nos,
-            )
-            return bool(count == len(nos))
-
-        await wait_until(all_synced, 60, "every ticket at the province once it behaves")
+        await wait_until(lambda: all_synced(sync, nos), 60, "every ticket up once it behaves")
     finally:
         await province.behave()
     outcomes = await sync.scalar(

@@ -1,7 +1,6 @@
 """Scoring on the real servers: its app with its batch consumer and timers running, events put
 on the broker's topics as the other services would, and a reader's client."""
 
-import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -9,13 +8,12 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hotline.shared.messaging.events import Event, serialize_event
+from hotline.shared.messaging.events import Event
 from hotline.shared.migrations import upgrade
 from tests.conftest import Servers
-from tests.support import running, wait_until
+from tests.support import publish, running, wait_until
 
 READER_TOKEN = "test-scoring-reader-token-for-clerks"
 READER = {"Authorization": f"Bearer {READER_TOKEN}"}
@@ -28,17 +26,7 @@ class Scoring:
     servers: Servers
 
     async def publish(self, events: Iterable[Event]) -> None:
-        """On the topics, keyed as the relays key them (not through any outbox)."""
-        producer = AIOKafkaProducer(bootstrap_servers=self.servers.kafka_bootstrap, linger_ms=5)
-        await producer.start()
-        try:
-            sent = [
-                await producer.send(event.topic, serialize_event(event), key=event.key.encode())
-                for event in events
-            ]
-            await asyncio.gather(*sent)
-        finally:
-            await producer.stop()
+        await publish(self.servers, events)
 
     async def get(self, path: str, **params: Any) -> httpx.Response:
         return await self.http.get(path, params=params, headers=READER)

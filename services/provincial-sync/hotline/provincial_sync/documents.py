@@ -9,7 +9,6 @@ version goes through the gate: the province's rules (Attachment 4) in the mode s
 
 import hashlib
 import json
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,15 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hotline.provincial_sync import metrics
 from hotline.provincial_sync.config import SyncOptions
 from hotline.provincial_sync.models import CallRecord, Document, TicketEvent
+from hotline.shared import ticket_events
 from hotline.shared.db import after_commit
 from hotline.shared.domain import quality
 from hotline.shared.domain.fold import (
     TICKET_EVENT_TYPES,
-    StoredEvent,
     call_document,
     fold,
-    stored_row,
-    ticket_of,
 )
 from hotline.shared.domain.quality import CallDocument, RuleContext
 from hotline.shared.messaging.events import CallRecorded, Event, RecordKind, utc_now
@@ -82,11 +79,8 @@ def rule_context(options: SyncOptions) -> RuleContext:
 async def apply(session: AsyncSession, events: Sequence[Event], options: SyncOptions) -> None:
     """Take a batch of events into the documents (idempotent: every write here is keyed, and
     an unchanged document keeps its version)."""
-    stored = [stored_row(event) for event in events if ticket_of(event) is not None]
-    if stored:
-        await session.execute(pg_insert(TICKET_EVENTS).on_conflict_do_nothing(), stored)
+    touched = await ticket_events.store(session, TICKET_EVENTS, events)
     calls = {e.data.call_id: e for e in events if isinstance(e, CallRecorded)}
-    touched = {row["ticket_no"] for row in stored}
     if calls:
         await _lock_calls(session, calls)
         await session.execute(
@@ -132,19 +126,7 @@ async def refold(session: AsyncSession, ticket_nos: Iterable[str], options: Sync
     if not ticket_nos:
         return
     await _lock_documents(session, "ticket", ticket_nos)
-    events: dict[str, list[StoredEvent]] = defaultdict(list)
-    for row in await session.execute(
-        select(
-            TicketEvent.ticket_no,
-            TicketEvent.event_type,
-            TicketEvent.version,
-            TicketEvent.occurred_at,
-            TicketEvent.data,
-        ).where(TicketEvent.ticket_no.in_(ticket_nos))
-    ):
-        events[row.ticket_no].append(
-            StoredEvent(row.event_type, row.version, row.occurred_at, row.data)
-        )
+    events = await ticket_events.load(session, TICKET_EVENTS, ticket_nos)
     folded = {ticket_no: fold(ticket_no, events[ticket_no]) for ticket_no in ticket_nos}
     call_ids = sorted(
         {f.bundle.ticket.call_id for f in folded.values() if f.bundle and f.bundle.ticket.call_id}

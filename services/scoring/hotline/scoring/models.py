@@ -22,6 +22,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from hotline.shared.db import service_metadata
 from hotline.shared.messaging.tables import define_messaging_tables
+from hotline.shared.ticket_events import TicketEventColumns
 
 SCHEMA = "scoring"
 
@@ -33,18 +34,9 @@ class Base(DeclarativeBase):
     metadata = metadata
 
 
-class TicketEvent(Base):
+class TicketEvent(TicketEventColumns, Base):
     """Every event about a ticket, as it came: the ticket's row is folded from them, so any
     order of arrival and any duplicate end in the same row."""
-
-    __tablename__ = "ticket_events"
-
-    event_id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
-    ticket_no: Mapped[str] = mapped_column(Text, index=True)
-    event_type: Mapped[str] = mapped_column(Text)
-    version: Mapped[int] = mapped_column(Integer)
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    data: Mapped[dict[str, Any]] = mapped_column(JSONB)
 
 
 class ScoredTicket(Base):

@@ -2,7 +2,6 @@
 each touched ticket folded again from all of its events, call records and spot checks kept, and
 the rules run on every record that changed (its findings replaced by what it breaks now)."""
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,14 +21,12 @@ from hotline.scoring.models import (
     TicketEvent,
     Upload,
 )
+from hotline.shared import ticket_events
 from hotline.shared.domain import quality
 from hotline.shared.domain.fold import (
     TICKET_EVENT_TYPES,
-    StoredEvent,
     call_document,
     fold,
-    stored_row,
-    ticket_of,
 )
 from hotline.shared.domain.quality import CallDocument, RuleContext
 from hotline.shared.domain.working_days import LOCAL_TIME
@@ -73,9 +70,7 @@ class RuleSettings:
 async def apply(session: AsyncSession, events: Sequence[Event], rules: RuleSettings) -> None:
     """Take a batch of events into the read model (idempotent: the consumer already dropped
     the ones it had processed, and every write here is keyed)."""
-    stored = [stored_row(event) for event in events if ticket_of(event) is not None]
-    if stored:
-        await session.execute(pg_insert(TICKET_EVENTS).on_conflict_do_nothing(), stored)
+    touched = await ticket_events.store(session, TICKET_EVENTS, events)
     calls = [event for event in events if isinstance(event, CallRecorded)]
     if calls:
         await _keep_calls(session, calls, rules)
@@ -96,7 +91,6 @@ async def apply(session: AsyncSession, events: Sequence[Event], rules: RuleSetti
             ],
         )
     await _keep_uploads(session, events)
-    touched = {row["ticket_no"] for row in stored}
     if calls:
         touched |= set(
             await session.scalars(
@@ -113,19 +107,7 @@ async def refold(session: AsyncSession, ticket_nos: Iterable[str], rules: RuleSe
     ticket_nos = sorted(set(ticket_nos))
     if not ticket_nos:
         return
-    events: dict[str, list[StoredEvent]] = defaultdict(list)
-    for row in await session.execute(
-        select(
-            TicketEvent.ticket_no,
-            TicketEvent.event_type,
-            TicketEvent.version,
-            TicketEvent.occurred_at,
-            TicketEvent.data,
-        ).where(TicketEvent.ticket_no.in_(ticket_nos))
-    ):
-        events[row.ticket_no].append(
-            StoredEvent(row.event_type, row.version, row.occurred_at, row.data)
-        )
+    events = await ticket_events.load(session, TICKET_EVENTS, ticket_nos)
     folded = {ticket_no: fold(ticket_no, events[ticket_no]) for ticket_no in ticket_nos}
     units = {uid: name for f in folded.values() for uid, name in f.units_seen.items()}
     if units:
