@@ -159,3 +159,25 @@ async def publish(servers: Servers, events: Iterable[Event]) -> None:
         await asyncio.gather(*sent)
     finally:
         await producer.stop()
+
+
+async def uploads_settled(
+    engine: AsyncEngine, tickets: list[str], within: float = 90
+) -> dict[str, int]:
+    """Provincial-sync's documents of these tickets by status, once each has one and none is
+    left pending (uploaded, `synced`, or held back by the gate, `blocked`), or `within` passes."""
+    deadline, by_status = time.monotonic() + within, {}
+    while time.monotonic() < deadline:
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                text(
+                    "SELECT status, count(*) FROM provincial_sync.documents "
+                    "WHERE kind = 'ticket' AND record_id = ANY(:tickets) GROUP BY status"
+                ),
+                {"tickets": tickets},
+            )
+            by_status = {status: int(n) for status, n in rows}
+        if sum(by_status.values()) == len(tickets) and set(by_status) <= {"synced", "blocked"}:
+            break
+        await asyncio.sleep(0.5)
+    return by_status

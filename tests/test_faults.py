@@ -30,7 +30,7 @@ from hotline.shared.db import create_engine
 from hotline.shared.stack.embedded import free_port
 from hotline.shared.stack.services import PROVINCE_PORT, SERVICES, SERVICES_BY_NAME
 from hotline.shared.web.webhooks import signature_headers
-from tests.support import held_counts, until_held
+from tests.support import held_counts, until_held, uploads_settled
 
 PORT_OFFSET = 23_000
 TICKETS_PER_SECOND = 5
@@ -281,25 +281,7 @@ async def _settled(var_dir: Path, tickets: list[str]) -> tuple[dict[str, int], i
                         or 0
                     )
             await asyncio.sleep(0.5)
-        uploads = await _uploads_settled(engine, tickets)
+        uploads = await uploads_settled(engine, tickets)
         return counts, unpublished, uploads
     finally:
         await engine.dispose()
-
-
-async def _uploads_settled(engine: Any, tickets: list[str], within: float = 90) -> dict[str, int]:
-    deadline, by_status = time.monotonic() + within, {}
-    while time.monotonic() < deadline:
-        async with engine.connect() as connection:
-            rows = await connection.execute(
-                text(
-                    "SELECT status, count(*) FROM provincial_sync.documents "
-                    "WHERE kind = 'ticket' AND record_id = ANY(:tickets) GROUP BY status"
-                ),
-                {"tickets": tickets},
-            )
-            by_status = {status: int(n) for status, n in rows}
-        if sum(by_status.values()) == len(tickets) and set(by_status) <= {"synced", "blocked"}:
-            break
-        await asyncio.sleep(0.5)
-    return by_status

@@ -1,7 +1,8 @@
 """PostgreSQL stopped (`pg_ctl stop -m fast`) for ten seconds under traffic, then started again:
 intake answers 503 with Retry-After at once while it is away; a sender that retries (same
 webhook-id) gets every ticket in; afterwards every ticket intake accepted is held exactly once
-by dispatch and by callback, and nothing is parked."""
+by dispatch and by callback, has reached the province (or waits on the gate's worklist), and
+nothing is parked."""
 
 import asyncio
 import json
@@ -15,6 +16,7 @@ from uuid import uuid4
 
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline.shared.db import create_engine
@@ -23,7 +25,8 @@ from hotline.shared.stack.up import migrate_all
 from hotline.shared.web.webhooks import signature_headers
 from tests.conftest import Servers
 from tests.intake.conftest import NEW_SECRET, SENDERS, citizen_number
-from tests.support import held_counts, running, until_held
+from tests.provincial_sync.conftest import Province
+from tests.support import held_counts, running, until_held, uploads_settled
 
 OUTAGE_SECONDS = 10
 TICKETS_PER_SECOND = 10
@@ -101,6 +104,7 @@ async def test_a_postgresql_restart_under_traffic_loses_no_ticket_and_parks_noth
     from hotline.callback.main import app as callback_app
     from hotline.dispatch.main import app as dispatch_app
     from hotline.intake.main import app as intake_app
+    from hotline.provincial_sync.main import app as sync_app
 
     settings = {
         "intake_webhook_senders": json.dumps(SENDERS),
@@ -112,6 +116,19 @@ async def test_a_postgresql_restart_under_traffic_loses_no_ticket_and_parks_noth
         intake = await apps.enter_async_context(running(intake_app, servers, **settings))
         await apps.enter_async_context(running(dispatch_app, servers, **settings))
         await apps.enter_async_context(running(callback_app, servers, **settings))
+        province = Province(free_port(), callback_url="http://127.0.0.1:9")
+        province.start()
+        apps.callback(province.kill)
+        await province.until_up()
+        await apps.enter_async_context(
+            running(
+                sync_app,
+                servers,
+                **settings,
+                sync_province_url=province.url,
+                sync_request_timeout_seconds="1",  # leases of a failed step free in 13 s
+            )
+        )
         sender = Sender(intake)
 
         async def traffic(seconds: float) -> None:
@@ -131,6 +148,8 @@ async def test_a_postgresql_restart_under_traffic_loses_no_ticket_and_parks_noth
         await until_held(engine, sender.accepted)
 
         counts = await held_counts(engine, sender.accepted)
+        uploads = await uploads_settled(engine, sender.accepted)
+        at_province = {arrival["record_id"] for arrival in await province.arrivals()}
 
     assert len(sender.accepted) == 13 * TICKETS_PER_SECOND
     assert len(set(sender.accepted)) == len(sender.accepted)
@@ -143,3 +162,20 @@ async def test_a_postgresql_restart_under_traffic_loses_no_ticket_and_parks_noth
         "callback holds": len(sender.accepted),
         "parked": 0,
     }
+    assert set(uploads) <= {"synced", "blocked"}, uploads
+    assert sum(uploads.values()) == len(sender.accepted), uploads
+    assert uploads.get("synced", 0) > 0, uploads
+    synced = await _synced(engine, sender.accepted)
+    assert synced <= at_province
+
+
+async def _synced(engine: AsyncEngine, tickets: list[str]) -> set[str]:
+    async with engine.connect() as connection:
+        rows = await connection.scalars(
+            text(
+                "SELECT record_id FROM provincial_sync.documents "
+                "WHERE kind = 'ticket' AND status = 'synced' AND record_id = ANY(:tickets)"
+            ),
+            {"tickets": tickets},
+        )
+        return set(rows)
