@@ -44,7 +44,7 @@ class Dispatch:
         ticket_no = f"SY{uuid4().hex[:12].upper()}"
         event = ticket_created(ticket_no, source="/hotline/intake", **overrides)
         async with unit_of_work(create_session_factory(self.engine)) as session:
-            await service.on_ticket_created(session, event, self.app.state.context)
+            await service.on_tickets_created(session, [event], self.app.state.context)
         return ticket_no
 
     async def new_unit(self) -> str:

@@ -1,7 +1,7 @@
 """A forwarded ticket's life in dispatch: routed to a unit, signed, replied to or returned,
 extended, reviewed by the hotline, closed, reopened; deadlines kept in working days."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -73,6 +73,7 @@ from hotline.shared.web.schemas import local_iso
 SOURCE = "/hotline/dispatch"
 OPEN_STATES = OPEN_WORK
 SCHEDULER_BATCH = 500
+ACTIVE_UNITS_KEY = "dispatch.active_units"
 
 
 @dataclass(frozen=True)
@@ -84,26 +85,41 @@ class DispatchContext:
 # --- from intake and callback ----------------------------------------------------------------
 
 
-async def on_ticket_created(
-    session: AsyncSession, event: TicketCreated, ctx: DispatchContext
+async def on_tickets_created(
+    session: AsyncSession, events: Sequence[TicketCreated], ctx: DispatchContext
 ) -> None:
-    """Take a forwarded ticket: route it to a unit, or leave it in the supervisors' queue.
-    Tickets the hotline handled itself stay with intake (which hands them over if reopened)."""
-    data = event.data
-    if data.handling_mode != "forward" or data.status != "open":
+    """Take forwarded tickets: route each to a unit, or leave it in the supervisors' queue.
+    Tickets the hotline handled itself stay with intake (which hands them over if reopened).
+    A batch at once: one look-up of the tickets already held, one insert of the announcements."""
+    forwarded = [e for e in events if e.data.handling_mode == "forward" and e.data.status == "open"]
+    if not forwarded:
         return
-    if await session.get(DispatchTicket, data.ticket_no) is not None:
-        return
-    ticket = _new_ticket(data, event.version)
-    session.add(ticket)
-    route = choose_unit(
-        await _remits(session),
-        category=data.category,
-        location_code=data.location_code,
-        suggested=data.suggested_unit,
+    held = set(
+        await session.scalars(
+            select(DispatchTicket.ticket_no).where(
+                DispatchTicket.ticket_no.in_([e.data.ticket_no for e in forwarded])
+            )
+        )
     )
-    if route is not None:
-        await _dispatch(session, ticket, route.unit_id, route.how, ctx)
+    units = await _active_units(session)
+    remits = await _remits(session)
+    announced: list[Event] = []
+    for event in forwarded:
+        data = event.data
+        if data.ticket_no in held:
+            continue
+        held.add(data.ticket_no)
+        ticket = _new_ticket(data, event.version)
+        session.add(ticket)
+        route = choose_unit(
+            remits,
+            category=data.category,
+            location_code=data.location_code,
+            suggested=data.suggested_unit,
+        )
+        if route is not None:
+            announced.append(_assign(session, ticket, units[route.unit_id], route.how, ctx))
+    await add_events(session, messaging, *announced)
 
 
 async def on_ticket_handed_over(session: AsyncSession, event: TicketHandedOver) -> None:
@@ -569,21 +585,34 @@ async def _dispatch(
 ) -> None:
     unit = await session.get(Unit, unit_id)
     assert unit is not None
+    await _cancel_pending_requests(session, ticket.ticket_no, _now())
+    await add_events(session, messaging, _assign(session, ticket, unit, how, ctx, by=by))
+
+
+def _assign(
+    session: AsyncSession,
+    ticket: DispatchTicket,
+    unit: Unit,
+    how: str,
+    ctx: DispatchContext,
+    *,
+    by: str | None = None,
+) -> Event:
+    """Give the ticket to the unit with a fresh deadline; the announcement, under its next
+    version, to be written to the outbox."""
     now = _now()
-    await _cancel_pending_requests(session, ticket.ticket_no, now)
     days = ctx.options.deadline_days[ticket.request_type]  # type: ignore[index]
-    ticket.unit_id, ticket.state, ticket.review_note = unit_id, "dispatched", None
+    ticket.unit_id, ticket.state, ticket.review_note = unit.unit_id, "dispatched", None
     ticket.dispatched_at, ticket.signed_at, ticket.replied_at = now, None, None
     ticket.deadline = ctx.calendar.deadline(now, days)
     ticket.overdue, ticket.reminded_at = False, None
-    after_commit(session, metrics.DISPATCHED.labels(unit_id, how).inc)
-    await _emit(
-        session,
+    after_commit(session, metrics.DISPATCHED.labels(unit.unit_id, how).inc)
+    return _next_event(
         ticket,
         TicketDispatched,
         TicketDispatchedData(
             ticket_no=ticket.ticket_no,
-            unit_id=unit_id,
+            unit_id=unit.unit_id,
             unit_name=unit.name,
             dispatched_at=now,
             deadline=ticket.deadline,
@@ -615,15 +644,18 @@ async def _emit(
     session: AsyncSession, ticket: DispatchTicket, kind: Callable[..., Event], data: Any
 ) -> None:
     """Announce the ticket's change under its next version."""
+    await add_events(session, messaging, _next_event(ticket, kind, data))
+
+
+def _next_event(ticket: DispatchTicket, kind: Callable[..., Event], data: Any) -> Event:
     ticket.version += 1
-    event = kind(
+    return kind(
         source=SOURCE,
         subject=ticket.ticket_no,
         ticket_id=ticket.ticket_no,
         version=ticket.version,
         data=data,
     )
-    await add_events(session, messaging, event)
 
 
 async def _to_manual_queue(session: AsyncSession, ticket: DispatchTicket) -> None:
@@ -643,8 +675,24 @@ async def _cancel_pending_requests(session: AsyncSession, ticket_no: str, now: d
 
 
 async def _remits(session: AsyncSession) -> list[UnitRemit]:
-    units = await session.scalars(select(Unit).where(Unit.active.is_(True), Unit.kind != "hotline"))
-    return [UnitRemit(u.unit_id, u.name, u.categories, u.location_prefixes) for u in units]
+    """The active units' remits, read once per transaction (a batch of events routes many)."""
+    return [
+        UnitRemit(u.unit_id, u.name, u.categories, u.location_prefixes)
+        for u in (await _active_units(session)).values()
+    ]
+
+
+async def _active_units(session: AsyncSession) -> dict[str, Unit]:
+    """The active units, read once per transaction and held (the session's identity map holds
+    its objects only weakly: without this, each look-up would flush and query again)."""
+    units: dict[str, Unit] | None = session.info.get(ACTIVE_UNITS_KEY)
+    if units is None:
+        rows = await session.scalars(
+            select(Unit).where(Unit.active.is_(True), Unit.kind != "hotline")
+        )
+        units = {unit.unit_id: unit for unit in rows}
+        session.info[ACTIVE_UNITS_KEY] = units
+    return units
 
 
 async def _units_ticket(
