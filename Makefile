@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test lint format bench render-tools clean
+.PHONY: install run test lint format bench bench-tools render-tools clean
 
 $(INSTALLED): pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
@@ -41,7 +41,7 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: install
+bench: install bench-tools
 	$(BIN)/python -m bench.intake_webhooks
 	$(BIN)/python -m bench.dispatch_flow
 	$(BIN)/python -m bench.broker_restart
@@ -51,3 +51,7 @@ bench: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# The benchmarks' load generator: Debian's wrk (a compiled client, so it is not what is measured).
+bench-tools:
+	@command -v wrk >/dev/null || apt-get install -y wrk

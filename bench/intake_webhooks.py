@@ -1,73 +1,42 @@
-"""Intake's webhook throughput and latency beside the ceiling of a one-insert endpoint.
+"""Intake's webhook throughput and latency beside the ceiling of a one-insert endpoint, driven
+by `wrk` (one thread) with requests signed before each run.
 
-    .venv/bin/python -m bench.intake_webhooks [--seconds 15] [--concurrency 32]
+    .venv/bin/python -m bench.intake_webhooks [--seconds 15] [--connections 32]
 
-Starts its own embedded PostgreSQL and broker, runs intake (its relay and consumer included) and
-the ceiling app (`bench/ceiling_app.py`) as uvicorn processes, drives each with signed, realistic
-ticket webhooks at full speed (closed loop), then drives intake at half its sustained rate (open
-loop, latency measured from each request's scheduled time, so a stall counts against every
-request it delays). Prints the figures and writes them to bench/results/.
+Starts its own embedded PostgreSQL and broker, runs the ceiling app (`bench/ceiling_app.py`) and
+intake (its relay and consumer included) as uvicorn processes. The ceiling is measured first, on
+a quiet stack; then intake at full speed (closed loop); then, once intake has published and
+consumed what that left, intake at about half its rate (each connection pausing between
+requests). Every request is a distinct signed ticket webhook from `bench/payloads.py`. Each row
+shows wrk's CPU (share of its one core), the server's (cores) and the machine's idle share; a
+ratio is reported only when wrk was not the limit.
 """
 
 import argparse
 import asyncio
+import json
 import random
-import time
+from pathlib import Path
 
-import httpx
 from sqlalchemy import func, select
 from standardwebhooks.webhooks import Webhook
 
-from bench.harness import Figures, embedded_stack, figures, report, served
+from bench import wrk
+from bench.harness import RESULTS, embedded_stack, served
 from bench.payloads import signed, ticket
 from hotline.intake.config import DEVELOPMENT_CALL_CENTRE_SECRET
 from hotline.intake.models import messaging
 from hotline.shared.db import create_engine
 from hotline.shared.stack.up import migrate_all
 
-
-async def closed_loop(url: str, seconds: float, concurrency: int, target: str) -> Figures:
-    """As many requests as `concurrency` clients can send back to back."""
-    secret, rng = Webhook(DEVELOPMENT_CALL_CENTRE_SECRET), random.Random(1)
-    latencies: list[float] = []
-    errors = 0
-    deadline = time.perf_counter() + seconds
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
-
-        async def worker() -> None:
-            nonlocal errors
-            while time.perf_counter() < deadline:
-                body, headers = signed(secret, ticket(rng))
-                started = time.perf_counter()
-                response = await client.post("/v1/tickets", content=body, headers=headers)
-                latencies.append(time.perf_counter() - started)
-                errors += response.status_code != 201
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
-    return figures(target, f"closed loop, {concurrency} clients", elapsed, latencies, errors)
+# Requests prepared per second of a run: more than either target can take.
+PREPARED_PER_SECOND = 3000
 
 
-async def open_loop(url: str, seconds: float, rate: float, target: str) -> Figures:
-    """Requests sent on a fixed schedule at `rate`/s, whether or not earlier ones returned."""
-    secret, rng = Webhook(DEVELOPMENT_CALL_CENTRE_SECRET), random.Random(2)
-    latencies: list[float] = []
-    errors = 0
-    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-
-        async def one(scheduled: float) -> None:
-            nonlocal errors
-            await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
-            body, headers = signed(secret, ticket(rng))
-            response = await client.post("/v1/tickets", content=body, headers=headers)
-            latencies.append(time.perf_counter() - scheduled)
-            errors += response.status_code != 201
-
-        start = time.perf_counter() + 0.5
-        await asyncio.gather(*(one(start + n / rate) for n in range(int(seconds * rate))))
-    return figures(target, f"open loop at {rate:.0f}/s", seconds, latencies, errors)
+def prepared(url: str, count: int, seed: int) -> Path:
+    secret, rng = Webhook(DEVELOPMENT_CALL_CENTRE_SECRET), random.Random(seed)
+    webhooks = (signed(secret, ticket(rng)) for _ in range(count))
+    return wrk.write_requests(url, (("/v1/tickets", headers, body) for body, headers in webhooks))
 
 
 async def drained(database_url: str, settle_seconds: float = 5.0) -> None:
@@ -88,37 +57,84 @@ async def drained(database_url: str, settle_seconds: float = 5.0) -> None:
     await asyncio.sleep(settle_seconds)
 
 
-async def main() -> None:
+def drive(
+    url: str, seconds: float, connections: int, target: str, seed: int, pause_ms: int = 0
+) -> wrk.WrkRun:
+    paced = int(connections * seconds * 1000 / pause_ms) + 100 if pause_ms else None
+    count = paced or int(PREPARED_PER_SECOND * seconds)
+    requests = prepared(url, count, seed)
+    try:
+        return wrk.run(
+            url,
+            requests,
+            seconds=seconds,
+            connections=connections,
+            target=target,
+            server_pid=wrk.pid_listening(url),
+            pause_ms=pause_ms,
+        )
+    finally:
+        requests.unlink()
+
+
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=15.0)
-    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--connections", type=int, default=32)
     args = parser.parse_args()
+    wrk.wrk_binary()
 
     with embedded_stack() as stack:
-        await migrate_all(stack.database_url)
+        asyncio.run(migrate_all(stack.database_url))
         with (
             served("bench.ceiling_app:app", stack.env) as ceiling_url,
             served("hotline.intake.main:app", stack.env) as intake_url,
         ):
-            await closed_loop(ceiling_url, 3, args.concurrency, "warm-up")
-            await closed_loop(intake_url, 3, args.concurrency, "warm-up")
-            ceiling = await closed_loop(ceiling_url, args.seconds, args.concurrency, "ceiling")
-            intake = await closed_loop(intake_url, args.seconds, args.concurrency, "intake")
+            drive(ceiling_url, 3, args.connections, "warm-up", 1)
+            ceiling = drive(ceiling_url, args.seconds, args.connections, "ceiling", 2)
+            drive(intake_url, 3, args.connections, "warm-up", 3)
+            asyncio.run(drained(stack.database_url))
+            intake = drive(intake_url, args.seconds, args.connections, "intake", 4)
             # The full-speed run leaves thousands of events to publish and consume: let intake
             # catch up, so the half-rate run measures half the rate, not the backlog.
-            await drained(stack.database_url)
-            half = await open_loop(intake_url, args.seconds, intake.rate / 2, "intake")
+            asyncio.run(drained(stack.database_url))
+            connections = 8
+            pause = max(1, int(connections * 1000 / (intake.rate / 2) - intake.p50_ms))
+            half = drive(intake_url, args.seconds, connections, "intake", 5, pause_ms=pause)
 
-    share = intake.rate / ceiling.rate if ceiling.rate else 0.0
-    report(
-        "intake",
-        [ceiling, intake, half],
-        {
-            "share_of_ceiling": f"{share:.0%}",
-            "p99_at_half_rate_ms": half.p99_ms,
-        },
+    runs = [ceiling, intake, half]
+    header = (
+        "target",
+        "mode",
+        "req",
+        "err",
+        "rate/s",
+        "p50 ms",
+        "p99 ms",
+        "wrk cpu",
+        "server",
+        "idle",
+    )
+    print("{:<9} {:<34} {:>7} {:>4} {:>8} {:>7} {:>7} {:>8} {:>10} {:>5}".format(*header))
+    for run in runs:
+        print(
+            f"{run.target:<9} {run.mode:<34} {run.requests:>7} {run.errors:>4} {run.rate:>8} "
+            f"{run.p50_ms:>7} {run.p99_ms:>7} {run.generator_cpu:>8} {run.server_cpu:>10} "
+            f"{run.machine_idle:>5}"
+        )
+    bound = [run.target for run in (ceiling, intake) if run.generator_bound]
+    share = None if bound else round(intake.rate / ceiling.rate, 3) if ceiling.rate else None
+    print(
+        f"intake / ceiling: {share:.0%}"
+        if share is not None
+        else f"no ratio: wrk was the limit on {', '.join(bound)}"
+    )
+    print(f"p99 at {half.rate:.0f}/s (about half intake's rate): {half.p99_ms} ms")
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "intake_webhooks.json").write_text(
+        json.dumps({"runs": [run.as_dict() for run in runs], "share_of_ceiling": share}, indent=2)
     )
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

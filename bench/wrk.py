@@ -1,0 +1,189 @@
+"""Driving a service with `wrk` (Debian's package; `make bench-tools` installs it): a compiled
+load generator fed with requests prepared and signed before the run, so the generator is not
+what is measured. Each run reports the generator's CPU share (wrk's own rusage) and the
+server's (from /proc), and says when the generator, not the server, was the limit.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+# One wrk thread: the generator stays on one core, leaving the other to the server.
+THREADS = 1
+# Above this share of its one core, wrk itself may be the bottleneck: no ratio is reported.
+GENERATOR_SATURATED = 0.9
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+SCRIPT = r"""
+local requests = {}
+local sent = 0
+local pause = 0
+
+function init(args)
+  local file = assert(io.open(args[1], "rb"))
+  local data = file:read("*a")
+  file:close()
+  local at = 1
+  while at <= #data do
+    local newline = data:find("\n", at, true)
+    local size = tonumber(data:sub(at, newline - 1))
+    requests[#requests + 1] = data:sub(newline + 1, newline + size)
+    at = newline + 1 + size
+  end
+  pause = tonumber(args[2] or "0")
+end
+
+function request()
+  sent = sent + 1
+  if sent > #requests then
+    wrk.thread:stop()
+    sent = #requests
+  end
+  return requests[sent]
+end
+
+function delay()
+  return pause
+end
+
+function done(summary, latency, requests)
+  io.write(string.format(
+    'WRK_JSON {"requests": %d, "duration_us": %d, "status_errors": %d, "socket_errors": %d,' ..
+    ' "p50_us": %d, "p99_us": %d}\n',
+    summary.requests, summary.duration, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+
+@dataclass
+class WrkRun:
+    target: str
+    mode: str
+    seconds: float
+    requests: int
+    errors: int
+    rate: float
+    p50_ms: float
+    p99_ms: float
+    generator_cpu: float  # share of one core
+    server_cpu: float  # cores
+    machine_idle: float  # share of all cores
+
+    @property
+    def generator_bound(self) -> bool:
+        return self.generator_cpu >= GENERATOR_SATURATED
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self) | {"generator_bound": self.generator_bound}
+
+
+def wrk_binary() -> str:
+    found = shutil.which("wrk")
+    if found is None:
+        raise SystemExit("wrk is not installed: run `make bench-tools` (apt-get install wrk)")
+    return found
+
+
+def write_requests(url: str, requests: Iterable[tuple[str, dict[str, str], bytes]]) -> Path:
+    """Raw HTTP/1.1 requests (path, headers, body), each prefixed by its length, in a file."""
+    host = urlsplit(url).netloc
+    handle, name = tempfile.mkstemp(prefix="wrk-requests-", suffix=".bin")
+    with os.fdopen(handle, "wb") as file:
+        for path, headers, body in requests:
+            lines = [f"POST {path} HTTP/1.1", f"Host: {host}", f"Content-Length: {len(body)}"]
+            lines += [f"{name}: {value}" for name, value in headers.items()]
+            raw = ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+            file.write(f"{len(raw)}\n".encode() + raw)
+    return Path(name)
+
+
+def run(
+    url: str,
+    requests_file: Path,
+    *,
+    seconds: float,
+    connections: int,
+    target: str,
+    server_pid: int,
+    pause_ms: int = 0,
+) -> WrkRun:
+    """wrk against `url` for `seconds` with `connections`, each request from the file once."""
+    script = Path(tempfile.mkstemp(prefix="wrk-", suffix=".lua")[1])
+    script.write_text(SCRIPT)
+    command = [
+        wrk_binary(),
+        *("-t", str(THREADS), "-c", str(connections), "-d", f"{seconds:g}s"),
+        *("--timeout", "10s", "-s", str(script), url, "--", str(requests_file), str(pause_ms)),
+    ]
+    server_before, machine_before = _cpu(server_pid), _machine()
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    # wait4 gives wrk's own rusage (its summary is a few lines: the pipe cannot fill first).
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    assert process.stdout is not None
+    output = process.stdout.read()
+    process.stdout.close()
+    elapsed = time.perf_counter() - started
+    server_cpu = (_cpu(server_pid) - server_before) / elapsed
+    busy, idle = (after - before for after, before in zip(_machine(), machine_before, strict=True))
+    line = next((ln for ln in output.splitlines() if ln.startswith("WRK_JSON ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk said:\n{output}")
+    figures = json.loads(line.removeprefix("WRK_JSON "))
+    generator = usage.ru_utime + usage.ru_stime
+    duration = figures["duration_us"] / 1e6
+    mode = f"wrk, {connections} connections" + (f", {pause_ms} ms pause" if pause_ms else "")
+    return WrkRun(
+        target=target,
+        mode=mode,
+        seconds=round(duration, 1),
+        requests=figures["requests"],
+        errors=figures["status_errors"] + figures["socket_errors"],
+        rate=round(figures["requests"] / duration, 1),
+        p50_ms=round(figures["p50_us"] / 1000, 1),
+        p99_ms=round(figures["p99_us"] / 1000, 1),
+        generator_cpu=round(generator / elapsed, 2),
+        server_cpu=round(server_cpu, 2),
+        machine_idle=round(idle / (busy + idle), 3) if busy + idle else 0.0,
+    )
+
+
+def _cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def _machine() -> tuple[int, int]:
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, idle
+
+
+def pid_listening(url: str) -> int:
+    """The process serving `url` (its port, from /proc/net/tcp and the processes' sockets)."""
+    port = urlsplit(url).port
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":
+                inodes.add(fields[9])
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if target.startswith("socket:[") and target[8:-1] in inodes:
+                    return int(pid)
+        except OSError:
+            continue
+    raise RuntimeError(f"no process listens on port {port}")
