@@ -40,6 +40,8 @@ APP_SECRET = secrets.DEVELOPMENT_PROVINCE_APP_SECRET
 ADMIN = {"Authorization": f"Bearer {secrets.DEVELOPMENT_PROVINCE_ADMIN_TOKEN}"}
 CALLBACK_URL = "http://sync.test"
 GAS_OUTAGE = "翠园小区从昨天起停气，燃气公司没有提前通知，家里老人没法做饭，请求帮助尽快恢复"
+# The content hash the fixtures' records carry: their keys end in its first 12 characters.
+CONTENT_TAG = "fixture"
 
 
 def adapter(secret: str = APP_SECRET) -> v1.GenericV1:
@@ -95,7 +97,7 @@ def ticket(
         }
     )
     payload = bundle.model_dump(mode="json", exclude_none=True)
-    return OutgoingRecord("ticket", ticket_no, version, accepted, payload)
+    return OutgoingRecord("ticket", ticket_no, version, accepted, payload, CONTENT_TAG)
 
 
 def call_document(call_id: str, started: datetime) -> CallDocument:
@@ -117,7 +119,7 @@ def call_document(call_id: str, started: datetime) -> CallDocument:
 def call(call_id: str, version: int = 1, **overrides: Any) -> OutgoingRecord:
     started = datetime.now(UTC) - timedelta(hours=1)
     document = call_document(call_id, started).model_dump(mode="json") | overrides
-    return OutgoingRecord("call", call_id, version, started, document)
+    return OutgoingRecord("call", call_id, version, started, document, CONTENT_TAG)
 
 
 @dataclass
@@ -171,7 +173,9 @@ class Province:
         response = await self.http.post(
             request.path, content=request.content, headers=request.headers
         )
-        return client.read_upload_answer(response.status_code, response.headers, response.content)
+        return client.read_upload_answer(
+            response.status_code, response.headers, response.content, len(records)
+        )
 
     async def admin(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
         response = await self.http.request(
@@ -231,8 +235,8 @@ async def test_a_clean_ticket_and_a_call_are_accepted_and_held(province: Provinc
 
     assert answer.failure is None
     assert {key: result.outcome for key, result in answer.results.items()} == {
-        "ticket:SY1:1": "accepted",
-        "call:call-SY1:1": "accepted",
+        "ticket:SY1:1:fixture": "accepted",
+        "call:call-SY1:1:fixture": "accepted",
     }
     held = await province.admin("GET", "/records", record_id="SY1", include_payload=True)
     assert [(r["record_type"], r["version"], r["keys"]) for r in held["records"]] == [
@@ -248,7 +252,7 @@ async def test_the_same_key_again_is_a_duplicate_whatever_it_carries(province: P
     await province.upload([ticket("SY2")])
     answer = await province.upload([ticket("SY2", caller_salutation="王女士")])
 
-    result = answer.results["ticket:SY2:1"]
+    result = answer.results["ticket:SY2:1:fixture"]
     assert (result.outcome, result.code) == ("duplicate", v1.DUPLICATE)
     held = await province.admin("GET", "/records", record_id="SY2", include_payload=True)
     assert held["records"][0]["payload"]["ticket"]["caller_salutation"] == "张先生"
@@ -258,8 +262,11 @@ async def test_an_older_version_under_a_new_key_is_superseded(province: Province
     first = await province.upload([ticket("SY3", 2)])
     second = await province.upload([ticket("SY3", 1)])
 
-    assert first.results["ticket:SY3:2"].outcome == "accepted"
-    assert (second.results["ticket:SY3:1"].outcome, second.results["ticket:SY3:1"].code) == (
+    assert first.results["ticket:SY3:2:fixture"].outcome == "accepted"
+    assert (
+        second.results["ticket:SY3:1:fixture"].outcome,
+        second.results["ticket:SY3:1:fixture"].code,
+    ) == (
         "superseded",
         v1.SUPERSEDED,
     )
@@ -280,16 +287,16 @@ async def test_one_invalid_record_is_refused_naming_its_field_and_the_others_go_
     del payload["ticket"]["caller_salutation"]
     records = [
         ticket("SY4"),
-        OutgoingRecord("ticket", "SY5", 1, broken.changed_at, payload),
+        OutgoingRecord("ticket", "SY5", 1, broken.changed_at, payload, CONTENT_TAG),
         call("call-SY6"),
     ]
 
     answer = await province.upload(records)
 
     assert answer.failure is None
-    assert answer.results["ticket:SY4:1"].outcome == "accepted"
-    assert answer.results["call:call-SY6:1"].outcome == "accepted"
-    refused = answer.results["ticket:SY5:1"]
+    assert answer.results["ticket:SY4:1:fixture"].outcome == "accepted"
+    assert answer.results["call:call-SY6:1:fixture"].outcome == "accepted"
+    refused = answer.results["ticket:SY5:1:fixture"]
     assert (refused.outcome, refused.code) == ("refused", v1.INVALID_RECORD)
     assert refused.message.startswith("payload.ticket.caller_salutation: Field required")
     assert (await province.admin("GET", "/records", record_id="SY5"))["records"] == []
@@ -366,7 +373,9 @@ async def test_a_province_that_is_down_fails_the_whole_batch(
     response = await province.http.post(
         request.path, content=request.content, headers=request.headers
     )
-    answer = adapter().read_upload_answer(response.status_code, response.headers, response.content)
+    answer = adapter().read_upload_answer(
+        response.status_code, response.headers, response.content, 1
+    )
 
     assert response.status_code == status
     assert (answer.failure, answer.results) == (f"code-{v1.PLATFORM_ERROR}", {})
@@ -399,8 +408,8 @@ async def test_refused_record_ids_are_refused_and_may_come_again_later(province:
     await province.behave(refuse_record_ids=["SY12"])
     refused = await province.upload([ticket("SY12"), ticket("SY13")])
 
-    assert refused.results["ticket:SY13:1"].outcome == "accepted"
-    result = refused.results["ticket:SY12:1"]
+    assert refused.results["ticket:SY13:1:fixture"].outcome == "accepted"
+    result = refused.results["ticket:SY12:1:fixture"]
     assert (result.outcome, result.code, result.message) == (
         "refused",
         v1.REFUSED_RECORD,
@@ -408,7 +417,7 @@ async def test_refused_record_ids_are_refused_and_may_come_again_later(province:
     )
     await province.behave(mode="normal")
     again = await province.upload([ticket("SY12")])
-    assert again.results["ticket:SY12:1"].outcome == "accepted"  # a refusal keeps no key
+    assert again.results["ticket:SY12:1:fixture"].outcome == "accepted"  # a refusal keeps no key
 
 
 async def test_duplicate_acks_still_read_as_one_result_per_key(province: Province) -> None:
@@ -421,12 +430,16 @@ async def test_duplicate_acks_still_read_as_one_result_per_key(province: Provinc
 
     listed = [result["idempotency_key"] for result in envelope(response).data["results"]]
     assert sorted(listed) == sorted(
-        ["ticket:SY15:1"] * 2 + ["ticket:SY14:2"] * 2 + ["ticket:SY14:3"]
+        ["ticket:SY15:1:fixture"] * 2 + ["ticket:SY14:2:fixture"] * 2 + ["ticket:SY14:3:fixture"]
     )
-    answer = adapter().read_upload_answer(response.status_code, response.headers, response.content)
-    assert answer.results["ticket:SY15:1"].outcome == "accepted"
-    assert answer.results["ticket:SY14:2"].outcome == "superseded"
-    assert answer.results["ticket:SY14:3"].outcome == "accepted"  # the earlier key's own result
+    answer = adapter().read_upload_answer(
+        response.status_code, response.headers, response.content, 1
+    )
+    assert answer.results["ticket:SY15:1:fixture"].outcome == "accepted"
+    assert answer.results["ticket:SY14:2:fixture"].outcome == "superseded"
+    assert (
+        answer.results["ticket:SY14:3:fixture"].outcome == "accepted"
+    )  # the earlier key's own result
 
 
 async def test_reset_forgets_records_keys_and_misbehaviour(province: Province) -> None:
@@ -437,7 +450,7 @@ async def test_reset_forgets_records_keys_and_misbehaviour(province: Province) -
 
     assert (await province.admin("GET", "/behaviour"))["mode"] == "normal"
     answer = await province.upload([ticket("SY16")])
-    assert answer.results["ticket:SY16:1"].outcome == "accepted"
+    assert answer.results["ticket:SY16:1:fixture"].outcome == "accepted"
 
 
 # --- the admin API ----------------------------------------------------------------------------

@@ -10,8 +10,11 @@ from uuid import uuid4
 
 from sqlalchemy import text
 
+from hotline.provincial_sync import documents
 from hotline.provincial_sync.adapters import generic_v1
+from hotline.provincial_sync.config import SyncOptions
 from hotline.shared import secrets
+from hotline.shared.db import create_session_factory, unit_of_work
 from hotline.shared.messaging.events import (
     Event,
     TicketCorrected,
@@ -140,6 +143,16 @@ async def test_a_blocked_ticket_waits_on_the_worklist_until_its_corrected_versio
     await sync.publish([corrected])
     synced = await sync.until_status("ticket", no, "synced")
     assert synced["content"]["ticket"]["caller_salutation"] == "王先生"
+    # Timeliness counts from the blocked version's change, not from its correction's.
+    delay = await sync.scalar(
+        "SELECT (payload->'data'->>'delay_seconds')::float FROM provincial_sync.outbox "
+        "WHERE event_type = 'upload.accepted' AND key = :no",
+        no=no,
+    )
+    held_back = datetime.fromisoformat(synced["changed_at"]) - datetime.fromisoformat(
+        blocked["changed_at"]
+    )
+    assert delay >= held_back.total_seconds()
     assert [a["version"] for a in await sync.province.arrivals(no)] == [synced["version"]]
     still = (await sync.get("/v1/sync/worklist", code="T07", limit=500)).json()
     assert no not in [item["record_id"] for item in still["items"]]
@@ -205,7 +218,7 @@ async def test_a_refused_document_is_parked_with_the_reason_and_sent_again_on_re
     finally:
         await sync.province.behave()
     assert parked["refusals"] == 3
-    assert "工号不存在" in (parked["last_message"] or "")
+    assert parked["last_message"] == "省平台拒收: 受理人员工号不存在"
     assert {a["outcome"] for a in parked["attempts"]} == {"refused"}
     listing = (await sync.get("/v1/sync/parked", limit=500)).json()
     assert "工号不存在" in next(
@@ -409,6 +422,13 @@ async def test_bad_callbacks_are_refused_naming_what_is_wrong_and_change_nothing
     assert again.status_code == 401
     assert again.json()["errors"][0]["field"] == "X-Nonce"
 
+    # Digits, to str.isdigit(), but not ASCII ones (headers are read as latin-1).
+    odd_digits = {name.encode(): value.encode() for name, value in replayed.items()}
+    odd_digits[b"X-Timestamp"] = ("²" * 13).encode("latin-1")
+    answer = await sync.http.post(path, content=body, headers=odd_digits)
+    assert answer.status_code == 401
+    assert answer.json()["errors"][0]["field"] == "X-Timestamp"
+
     malformed = b'{"batch_id": "b2", "checks": [{'
     answer = await sync.http.post(
         path, content=malformed, headers=generic_v1.signed_headers(key, secret, malformed)
@@ -434,10 +454,46 @@ async def test_the_status_shows_the_upload_and_metrics_carry_the_delays(sync: Sy
     assert status.status_code == 200
     body = status.json()
     assert set(body["backlog"]) >= {"ticket", "call"}
-    assert body["backlog"]["ticket"]["synced"] >= 1
+    assert set(body["backlog"]["ticket"]) == {"pending", "blocked", "parked"}
     assert body["last_success_at"] is not None
     assert body["breaker"] == "closed"
     assert (await sync.http.get("/v1/sync/status")).status_code == 401
     metrics = (await sync.http.get("/metrics")).text
     assert 'hotline_sync_upload_delay_seconds_count{kind="ticket"}' in metrics
     assert "hotline_sync_breaker_state" in metrics
+
+
+async def test_one_instant_written_in_two_offsets_is_one_spot_check(sync: Sync) -> None:
+    no = new_ticket_no()
+    await sync.publish(with_call(no))
+    await sync.until_status("ticket", no, "synced")
+    key, secret = secrets.DEVELOPMENT_PROVINCE_APP_KEY, secrets.DEVELOPMENT_PROVINCE_APP_SECRET
+    answers = []
+    for written in ("2026-12-01T18:00:00+08:00", "2026-12-01T10:00:00Z"):
+        body = (
+            f'{{"batch_id": "b-{written}", "checks": [{{"ticket_no": "{no}", '
+            f'"satisfaction": "unsatisfied", "checked_at": "{written}"}}]}}'
+        ).encode()
+        response = await sync.http.post(
+            "/v1/province/spot-checks",
+            content=body,
+            headers=generic_v1.signed_headers(key, secret, body),
+        )
+        assert response.status_code == 200, response.text
+        answers.append(response.json()["data"]["results"][0]["status"])
+    assert answers == ["applied", "duplicate"]
+    assert await outbox_count(sync, "callback.spot_checked", no) == 1
+
+
+async def test_blocked_documents_are_judged_again_by_the_modes_set_now(sync: Sync) -> None:
+    """A rule switched to warn (or off) lets go, at the next start, of what it held back."""
+    no = new_ticket_no()
+    await sync.publish(with_call(no, caller_salutation="007"))
+    await sync.until_status("ticket", no, "blocked")
+    sessions = create_session_factory(sync.engine)
+    now_warns = SyncOptions(rule_modes={"T07": "warn"})
+    async with unit_of_work(sessions) as session:
+        released = await documents.regate_blocked(session, now_warns)
+    assert released >= 1
+    synced = await sync.until_status("ticket", no, "synced")
+    assert [(f["code"], f["mode"]) for f in synced["findings"]] == [("T07", "warn")]

@@ -4,6 +4,7 @@ decisions on them (supervisors), and the province's callbacks (spot checks, find
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.provincial_sync import reports, service
 from hotline.provincial_sync.adapters import ReportError, SignatureError
@@ -17,6 +18,7 @@ from hotline.provincial_sync.schemas import (
     SyncStatus,
     Worklist,
 )
+from hotline.shared.db import after_commit
 from hotline.shared.messaging.events import RecordKind
 from hotline.shared.web.deps import DbSession
 from hotline.shared.web.problems import Problem
@@ -74,10 +76,13 @@ async def worklist(
 
 @sync_router.get("/parked")
 async def parked(
-    reader: Reader, session: DbSession, limit: Annotated[int, Query(ge=1, le=500)] = 100
+    reader: Reader,
+    session: DbSession,
+    after: Cursor = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ParkedPage:
-    """Documents the province kept refusing, with its reason."""
-    return await service.parked(session, limit)
+    """Documents the province kept refusing, with its reason, oldest change first."""
+    return await service.parked(session, after=after, limit=limit)
 
 
 @sync_router.get("/documents/{kind}/{record_id}")
@@ -125,13 +130,16 @@ async def requeue(
     )
 
 
-async def _verified_body(request: Request, context: Context) -> bytes:
+async def _verified_body(request: Request, context: Context, session: AsyncSession) -> bytes:
+    """The callback's body, its signature checked; its nonce is used up only once what it
+    carried is committed (the province may send a request that failed again, as it was)."""
     body = await request.body()
     try:
-        context.adapter.verify_callback(request.headers, body)
+        nonce = context.adapter.verify_callback(request.headers, body)
     except SignatureError as error:
         header = str(error).split(":", 1)[0]
         raise Problem(401, "bad-signature", str(error), field=header) from None
+    after_commit(session, lambda: context.adapter.remember_nonce(nonce))
     return body
 
 
@@ -144,7 +152,7 @@ def _unreadable(error: ReportError) -> Problem:
 async def spot_checks(request: Request, context: Context, session: DbSession) -> dict[str, Any]:
     """The province's spot checks of our tickets (the exchange format's `SpotCheckBatch`),
     signed with the city's key pair; each answered applied, duplicate or unknown-record."""
-    body = await _verified_body(request, context)
+    body = await _verified_body(request, context, session)
     try:
         checks = context.adapter.read_spot_checks(body)
     except ReportError as error:
@@ -155,7 +163,7 @@ async def spot_checks(request: Request, context: Context, session: DbSession) ->
 @province_router.post("/findings")
 async def findings(request: Request, context: Context, session: DbSession) -> dict[str, Any]:
     """The province's findings on records we uploaded (`FindingBatch`), signed likewise."""
-    body = await _verified_body(request, context)
+    body = await _verified_body(request, context, session)
     try:
         found = context.adapter.read_findings(body)
     except ReportError as error:

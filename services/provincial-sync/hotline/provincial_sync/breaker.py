@@ -50,21 +50,26 @@ class CircuitBreaker:
     def seconds_until_probe(self) -> float:
         return max(0.0, self._reopen_at - self._clock())
 
-    def succeeded(self) -> None:
-        self._failures, self._pause, self._probing = 0, self._initial_pause, False
+    def succeeded(self, *, probe: bool = False) -> None:
+        """Any answer from a platform that is up closes the breaker."""
+        self._failures, self._pause = 0, self._initial_pause
         self.opened_at = None
+        if probe:
+            self._probing = False
 
-    def failed(self) -> None:
-        was_probing, self._probing = self._probing, False
+    def failed(self, *, probe: bool = False) -> None:
+        """A request failed because the platform is away. Only the probe's failure moves the
+        next probe further off; a batch sent before the breaker opened changes nothing more."""
         self._failures += 1
-        if self._failures < self._threshold:
-            return
-        if was_probing:
+        if probe:
+            self._probing = False
             self._pause = min(self._pause * 2, self._max_pause)
+        elif self._failures != self._threshold:
+            return
         if self.opened_at is None:
             self.opened_at = self._clock()
         self._reopen_at = self._clock() + self._pause
 
     def probe_not_sent(self) -> None:
-        """The probe found nothing to send: the next caller may probe."""
+        """The probe found nothing to send, or failed before it was sent: another may probe."""
         self._probing = False

@@ -37,6 +37,10 @@ EVENT_TYPES = (*TICKET_EVENT_TYPES, "call.recorded", "callback.completed")
 TICKET_EVENTS = cast(Table, TicketEvent.__table__)
 CALLS = cast(Table, CallRecord.__table__)
 DOCUMENTS = cast(Table, Document.__table__)
+# One projecting transaction at a time, across replicas: a ticket and its call record arrive on
+# different partitions (and a new ticket has no row yet to lock), so each batch must see what
+# the one before it stored. Projection is cheap next to uploading; this costs little.
+PROJECTION_LOCK = text("SELECT pg_advisory_xact_lock(hashtext('hotline.sync.projection'))")
 
 
 @dataclass(frozen=True)
@@ -79,10 +83,10 @@ def rule_context(options: SyncOptions) -> RuleContext:
 async def apply(session: AsyncSession, events: Sequence[Event], options: SyncOptions) -> None:
     """Take a batch of events into the documents (idempotent: every write here is keyed, and
     an unchanged document keeps its version)."""
+    await session.execute(PROJECTION_LOCK)
     touched = await ticket_events.store(session, TICKET_EVENTS, events)
     calls = {e.data.call_id: e for e in events if isinstance(e, CallRecorded)}
     if calls:
-        await _lock_calls(session, calls)
         await session.execute(
             pg_insert(CALLS).on_conflict_do_nothing(),
             [
@@ -125,13 +129,11 @@ async def refold(session: AsyncSession, ticket_nos: Iterable[str], options: Sync
     ticket_nos = sorted(set(ticket_nos))
     if not ticket_nos:
         return
-    await _lock_documents(session, "ticket", ticket_nos)
     events = await ticket_events.load(session, TICKET_EVENTS, ticket_nos)
     folded = {ticket_no: fold(ticket_no, events[ticket_no]) for ticket_no in ticket_nos}
     call_ids = sorted(
         {f.bundle.ticket.call_id for f in folded.values() if f.bundle and f.bundle.ticket.call_id}
     )
-    await _lock_calls(session, call_ids)
     calls = {
         row.call_id: (CallDocument.model_validate(row.document), row.recorded_at)
         for row in await session.execute(
@@ -207,17 +209,27 @@ async def put_versions(
                 "unit_id": candidate.unit_id,
                 "unit_name": candidate.unit_name,
                 "call_id": candidate.call_id,
+                "pending_since": candidate.changed_at,
             }
         )
     if not rows:
         return 0
+    rows.sort(key=lambda row: (row["kind"], row["record_id"]))  # the uploader locks so too
     upsert = pg_insert(DOCUMENTS)
-    replaced = [name for name in rows[0] if name not in ("kind", "record_id")]
+    replaced = [name for name in rows[0] if name not in ("kind", "record_id", "pending_since")]
     await session.execute(
         upsert.on_conflict_do_update(
             index_elements=["kind", "record_id"],
             set_={name: upsert.excluded[name] for name in replaced}
-            | {"refusals": 0, "next_attempt_at": func.now(), "updated_at": func.now()},
+            | {
+                "refusals": 0,
+                "next_attempt_at": func.now(),
+                "updated_at": func.now(),
+                # The oldest change the province has not got yet stays the oldest.
+                "pending_since": func.coalesce(
+                    DOCUMENTS.c.pending_since, upsert.excluded.changed_at
+                ),
+            },
         ),
         rows,
     )
@@ -232,25 +244,22 @@ async def put_versions(
     return len(rows)
 
 
-async def _lock_documents(session: AsyncSession, kind: str, record_ids: list[str]) -> None:
-    """Lock the records' rows first, so what is read next is what the last writer committed."""
-    await session.execute(
-        select(Document.record_id)
-        .where(Document.kind == kind, Document.record_id.in_(record_ids))
-        .order_by(Document.record_id)
-        .with_for_update()
-    )
-
-
-async def _lock_calls(session: AsyncSession, call_ids: Iterable[str]) -> None:
-    """A call record and the ticket naming it may arrive on different partitions, in different
-    replicas: both take the call's lock, so the second sees what the first stored."""
-    ids = sorted(set(call_ids))
-    if ids:
-        await session.execute(
-            text(
-                "SELECT pg_advisory_xact_lock(hashtext('sync.call:' || id)) "
-                "FROM unnest(CAST(:ids AS text[])) id"
-            ),
-            {"ids": ids},
-        )
+async def regate_blocked(session: AsyncSession, options: SyncOptions) -> int:
+    """Judge the blocked documents again by the modes set now (a rule switched to `warn` or
+    `off` lets go of what it held); returns how many go up."""
+    released = 0
+    for document in await session.scalars(
+        select(Document).where(Document.status == "blocked").with_for_update()
+    ):
+        if document.released_version == document.version:
+            continue
+        findings = [
+            finding | {"mode": options.mode_of(finding["code"])}
+            for finding in document.findings
+            if options.mode_of(finding["code"]) != "off"
+        ]
+        document.findings = findings
+        if not any(finding["mode"] == "block" for finding in findings):
+            document.status, document.next_attempt_at = "pending", utc_now()
+            released += 1
+    return released

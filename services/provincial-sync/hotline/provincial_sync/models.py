@@ -64,6 +64,7 @@ class Document(Base):
         # out a refusal are skipped as the scan passes them).
         Index("ix_documents_pending", "changed_at", postgresql_where=text("status = 'pending'")),
         Index("ix_documents_status_unit", "status", "unit_name"),
+        Index("ix_documents_accepted_at", "accepted_at"),
         Index("ix_documents_call_id", "call_id", postgresql_where=text("kind = 'ticket'")),
     )
 
@@ -89,8 +90,13 @@ class Document(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
-    # An uploader holds a claimed document until then (so two never send one record at once).
+    # An uploader holds a claimed document until then (so two never send one record at once);
+    # only the request that holds the lease (its batch id) gives it back.
     leased_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lease_id: Mapped[UUID | None] = mapped_column(Uuid)
+    # The change of the oldest version the province does not hold yet: timeliness counts from
+    # it, so a version held back (blocked, refused) and then replaced still counts as late.
+    pending_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_code: Mapped[str | None] = mapped_column(Text)
     last_message: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(

@@ -8,6 +8,7 @@ and announced to no one.
 """
 
 from collections.abc import Sequence
+from datetime import UTC
 from typing import Any, cast
 from uuid import NAMESPACE_URL, uuid5
 
@@ -40,7 +41,8 @@ async def take_spot_checks(
     held = await _documents(session, [("ticket", check.ticket_no) for check in checks])
     items: list[Item] = []
     for check in checks:
-        key = f"spot-check:{check.ticket_no}:{check.checked_at.isoformat()}"
+        # One instant, one key, whatever offset the province wrote it in.
+        key = f"spot-check:{check.ticket_no}:{check.checked_at.astimezone(UTC).isoformat()}"
         document = held.get(("ticket", check.ticket_no))
         event = None
         if document is not None:

@@ -1,16 +1,19 @@
 """Provincial-sync's timers: the uploader, and the backlog's figures for Grafana."""
 
 import asyncio
+import logging
 from collections.abc import Sequence
 
 import httpx
 
-from hotline.provincial_sync import metrics, service
+from hotline.provincial_sync import documents, metrics, service
 from hotline.provincial_sync.deps import SyncContext
 from hotline.provincial_sync.uploader import Uploader
-from hotline.shared.db import SessionFactory
-from hotline.shared.loops import every
+from hotline.shared.db import SessionFactory, unit_of_work
+from hotline.shared.loops import every, until_database_answers
 from hotline.shared.runtime import Runner
+
+log = logging.getLogger(__name__)
 
 
 async def refresh_metrics_once(sessions: SessionFactory) -> None:
@@ -40,6 +43,17 @@ def timers(context: SyncContext, sessions: SessionFactory) -> Sequence[Runner]:
         ) as client:
             await uploader.run(stop, client)
 
+    async def regate(stop: asyncio.Event) -> None:
+        """Once at start: the blocked documents judged by the modes set now."""
+
+        async def once() -> int:
+            async with unit_of_work(sessions) as session:
+                return await documents.regate_blocked(session, options)
+
+        released = await until_database_answers(once, stop=stop, what="the gate's second look")
+        if released:
+            log.info("%d blocked documents go up under the rule modes set now", released)
+
     async def figures(stop: asyncio.Event) -> None:
         await every(
             stop,
@@ -48,4 +62,4 @@ def timers(context: SyncContext, sessions: SessionFactory) -> Sequence[Runner]:
             "the upload backlog's figures",
         )
 
-    return (upload, figures)
+    return (upload, regate, figures)

@@ -78,6 +78,7 @@ class ParkedItem(BaseModel):
 class ParkedPage(BaseModel):
     total: int
     items: list[ParkedItem]
+    next_after: str | None = Field(description="Pass as `after` for the next page")
 
 
 class ReleaseIn(BaseModel):
@@ -101,14 +102,13 @@ class DocumentState(BaseModel):
 
 
 class Backlog(BaseModel):
-    pending: int
-    blocked: int
-    parked: int
-    synced: int
+    pending: int = Field(description="Waiting to go up (or going)")
+    blocked: int = Field(description="On the worklist")
+    parked: int = Field(description="Refused by the province until re-queued")
 
 
 class SyncStatus(BaseModel):
-    backlog: dict[str, Backlog] = Field(description="Per record kind")
+    backlog: dict[str, Backlog] = Field(description="What waits, per record kind")
     oldest_pending_seconds: float | None = Field(
         description="Age of the oldest change waiting to go up (pending only)"
     )

@@ -26,15 +26,18 @@ RECENT_ATTEMPTS = 50
 
 
 async def backlog(session: AsyncSession) -> dict[str, Backlog]:
+    """What waits, by kind and status (synced documents, the great majority, are not counted:
+    the status index answers this without reading them)."""
+    waiting = [status for status in DOCUMENT_STATUSES if status != "synced"]
     counts: dict[str, dict[str, int]] = {
-        kind: dict.fromkeys(DOCUMENT_STATUSES, 0) for kind in ("ticket", "call")
+        kind: dict.fromkeys(waiting, 0) for kind in ("ticket", "call")
     }
     for kind, status, n in await session.execute(
-        select(Document.kind, Document.status, func.count()).group_by(
-            Document.kind, Document.status
-        )
+        select(Document.kind, Document.status, func.count())
+        .where(Document.status.in_(waiting))
+        .group_by(Document.kind, Document.status)
     ):
-        counts.setdefault(kind, dict.fromkeys(DOCUMENT_STATUSES, 0))[status] = n
+        counts.setdefault(kind, dict.fromkeys(waiting, 0))[status] = n
     return {kind: Backlog(**by_status) for kind, by_status in counts.items()}
 
 
@@ -146,14 +149,19 @@ def _cursor(after: str) -> tuple[datetime, str]:
     return moment, record_id
 
 
-async def parked(session: AsyncSession, limit: int) -> ParkedPage:
+async def parked(session: AsyncSession, *, after: str | None, limit: int) -> ParkedPage:
     where = Document.status == "parked"
     total = await session.scalar(select(func.count()).where(where)) or 0
-    rows = await session.scalars(
-        select(Document).where(where).order_by(Document.changed_at).limit(limit)
+    page = select(Document).where(where)
+    if after:
+        page = page.where(tuple_(Document.changed_at, Document.record_id) > _cursor(after))
+    rows = list(
+        await session.scalars(page.order_by(Document.changed_at, Document.record_id).limit(limit))
     )
+    last = rows[-1] if len(rows) == limit else None
     return ParkedPage(
         total=total,
+        next_after=f"{last.changed_at.isoformat()}|{last.record_id}" if last else None,
         items=[
             ParkedItem(
                 kind=row.kind,

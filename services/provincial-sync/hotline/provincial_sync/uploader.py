@@ -1,12 +1,16 @@
 """The uploader: claims due documents, sends them to the province in batches, and records what
 came of every one.
 
-A claim leases documents (oldest change first) so that no two requests carry one record at once;
-each carries an idempotency key per version, so a request sent again after a timeout is answered
-"already received" and counts as accepted. The province accepting a version marks it uploaded
-(and, when it is still the newest, synced) and announces `upload.accepted` with the delay since
-the record changed. A refused version is tried again with a growing, jittered delay and parked
-after a few refusals; a request that fails as a whole trips the circuit breaker.
+A claim leases documents (oldest change first) under the request's batch id, so that no two
+requests carry one record at once, and only that request gives the lease back; the request is
+cut off well before its lease runs out. Each record carries an idempotency key per version and
+content, so a request sent again after a timeout is answered "already received" and counts as
+accepted. The province accepting a version marks it uploaded (and, when it is still the newest,
+synced) and announces `upload.accepted` with the delay since the oldest change it had not yet
+received. A refused version, or one the answer leaves out, is tried again with a growing,
+jittered delay and parked after a few tries. A request that fails because the province is away
+trips the circuit breaker; one it refuses as a whole (a 4xx) is split in halves until the record
+at fault is found, and that record is treated as refused.
 """
 
 import asyncio
@@ -42,7 +46,7 @@ log = logging.getLogger(__name__)
 CLAIM = text(
     """
     UPDATE provincial_sync.documents d
-    SET leased_until = now() + make_interval(secs => :lease_seconds)
+    SET leased_until = now() + make_interval(secs => :lease_seconds), lease_id = :lease
     FROM (
         SELECT kind, record_id FROM provincial_sync.documents
         WHERE status = 'pending' AND next_attempt_at <= now()
@@ -52,7 +56,19 @@ CLAIM = text(
         FOR UPDATE SKIP LOCKED
     ) due
     WHERE d.kind = due.kind AND d.record_id = due.record_id
-    RETURNING d.kind, d.record_id, d.version, d.changed_at, d.content, d.refusals
+    RETURNING d.kind, d.record_id, d.version, d.changed_at, d.content, d.content_hash,
+              d.refusals, COALESCE(d.pending_since, d.changed_at) AS pending_since
+    """
+)
+# The rows an answer changes, locked in one order (the consumer's too), so the two never wait
+# on each other in a circle.
+LOCK = text(
+    """
+    SELECT 1 FROM provincial_sync.documents
+    WHERE (kind, record_id) IN (
+        SELECT * FROM unnest(CAST(:kinds AS text[]), CAST(:ids AS text[])))
+    ORDER BY kind, record_id
+    FOR UPDATE
     """
 )
 # A version the province holds: uploaded, and synced when it is still the newest. The
@@ -60,10 +76,14 @@ CLAIM = text(
 ACCEPT = text(
     """
     UPDATE provincial_sync.documents d
-    SET uploaded_version = v.version, accepted_at = now(), leased_until = NULL,
+    SET uploaded_version = v.version, accepted_at = now(),
         last_code = v.code, last_message = v.message,
         status = CASE WHEN d.version <= v.version THEN 'synced' ELSE d.status END,
-        refusals = CASE WHEN d.version <= v.version THEN 0 ELSE d.refusals END
+        refusals = CASE WHEN d.version <= v.version THEN 0 ELSE d.refusals END,
+        -- a newer version waits: it counts from its own change (no earlier one is known)
+        pending_since = CASE WHEN d.version <= v.version THEN NULL ELSE d.changed_at END,
+        leased_until = CASE WHEN d.lease_id = :lease THEN NULL ELSE d.leased_until END,
+        lease_id = CASE WHEN d.lease_id = :lease THEN NULL ELSE d.lease_id END
     FROM unnest(CAST(:kinds AS text[]), CAST(:ids AS text[]), CAST(:versions AS int[]),
                 CAST(:codes AS text[]), CAST(:messages AS text[]))
          AS v(kind, record_id, version, code, message)
@@ -75,11 +95,13 @@ ACCEPT = text(
 REFUSE = text(
     """
     UPDATE provincial_sync.documents d
-    SET leased_until = NULL, last_code = v.code, last_message = v.message,
+    SET last_code = v.code, last_message = v.message,
         refusals = CASE WHEN d.version = v.version THEN v.refusals ELSE d.refusals END,
         next_attempt_at = CASE WHEN d.version = v.version THEN v.retry_at
                           ELSE d.next_attempt_at END,
-        status = CASE WHEN d.version = v.version AND v.park THEN 'parked' ELSE d.status END
+        status = CASE WHEN d.version = v.version AND v.park THEN 'parked' ELSE d.status END,
+        leased_until = CASE WHEN d.lease_id = :lease THEN NULL ELSE d.leased_until END,
+        lease_id = CASE WHEN d.lease_id = :lease THEN NULL ELSE d.lease_id END
     FROM unnest(CAST(:kinds AS text[]), CAST(:ids AS text[]), CAST(:versions AS int[]),
                 CAST(:codes AS text[]), CAST(:messages AS text[]), CAST(:refusals AS int[]),
                 CAST(:retry_at AS timestamptz[]), CAST(:park AS boolean[]))
@@ -87,22 +109,27 @@ REFUSE = text(
     WHERE d.kind = v.kind AND d.record_id = v.record_id
     """
 )
-# Not answered (the request failed, or the answer left the record out): due again at `retry_at`.
+# The request failed as a whole: due again at `retry_at`.
 RELEASE = text(
     """
     UPDATE provincial_sync.documents d
-    SET leased_until = NULL, last_code = :code, last_message = :message,
-        next_attempt_at = GREATEST(d.next_attempt_at, :retry_at)
+    SET last_code = :code, last_message = :message,
+        next_attempt_at = GREATEST(d.next_attempt_at, :retry_at),
+        leased_until = CASE WHEN d.lease_id = :lease THEN NULL ELSE d.leased_until END,
+        lease_id = CASE WHEN d.lease_id = :lease THEN NULL ELSE d.lease_id END
     FROM unnest(CAST(:kinds AS text[]), CAST(:ids AS text[])) AS v(kind, record_id)
     WHERE d.kind = v.kind AND d.record_id = v.record_id
     """
 )
+# Outcomes that mean the province holds the version.
+HELD = ("accepted", "duplicate")
 
 
 @dataclass(frozen=True)
 class Claimed:
     record: OutgoingRecord
     refusals: int
+    pending_since: datetime
 
 
 def retry_delay(refusals: int, initial: float, ceiling: float, rng: random.Random) -> float:
@@ -129,6 +156,8 @@ class Uploader:
         self.rng = rng or random.Random()
         self.lease_seconds = options.request_timeout_seconds * 3 + 10
         self._quiet_until = 0.0  # the province asked us to slow down (rate limit) until then
+        # Shrinks while the province refuses whole requests (a record in them at fault).
+        self._limit = options.batch_size
 
     async def run(self, stop: asyncio.Event, client: httpx.AsyncClient) -> None:
         """`concurrency` workers, each sending one batch at a time, until `stop` is set."""
@@ -160,41 +189,54 @@ class Uploader:
         metrics.BREAKER_STATE.set(STATE_NUMBERS[self.breaker.state])
         if admitted is None:
             return 0
+        probe, settled = admitted == "probe", False
         try:
-            claimed = await self.claim(self.options.batch_size if admitted == "batch" else 1)
-        except BaseException:
-            if admitted == "probe":
+            batch_id = uuid4()
+            claimed = await self.claim(batch_id, 1 if probe else self._limit)
+            if not claimed:
+                return 0
+            answer, status, seconds = await self.send(client, batch_id, claimed)
+            self._judge(answer, probe, len(claimed))
+            settled = True
+            await self.record(batch_id, claimed, answer, status, seconds)
+            return len(claimed)
+        finally:
+            if probe and not settled:
                 self.breaker.probe_not_sent()
-            raise
-        if not claimed:
-            if admitted == "probe":
-                self.breaker.probe_not_sent()
-            return 0
-        batch_id = uuid4()
-        answer, status, seconds = await self.send(client, batch_id, claimed)
+            metrics.BREAKER_STATE.set(STATE_NUMBERS[self.breaker.state])
+
+    def _judge(self, answer: BatchAnswer, probe: bool, size: int) -> None:
+        """What the answer says of the province (the breaker) and of the batch's size."""
         if answer.failure == "rate-limited":
-            self.breaker.succeeded()  # it answered: up, only busy
+            self.breaker.succeeded(probe=probe)  # it answered: up, only busy
             wait = min(answer.retry_after_seconds or 1.0, 60.0)
             self._quiet_until = max(self._quiet_until, time.monotonic() + wait)
+        elif answer.outage:
+            self.breaker.failed(probe=probe)
         elif answer.failure:
-            self.breaker.failed()
+            self.breaker.succeeded(probe=probe)  # up, but refusing this request
+            self._limit = max(1, size // 2)
         else:
-            self.breaker.succeeded()
-        metrics.BREAKER_STATE.set(STATE_NUMBERS[self.breaker.state])
-        await self.record(batch_id, claimed, answer, status, seconds)
-        return len(claimed)
+            self.breaker.succeeded(probe=probe)
+            self._limit = min(self.options.batch_size, self._limit * 2)
 
-    async def claim(self, limit: int) -> list[Claimed]:
+    async def claim(self, batch_id: UUID, limit: int) -> list[Claimed]:
         async with unit_of_work(self.sessions) as session:
             rows = await session.execute(
-                CLAIM, {"limit": limit, "lease_seconds": self.lease_seconds}
+                CLAIM, {"limit": limit, "lease_seconds": self.lease_seconds, "lease": batch_id}
             )
             claimed = [
                 Claimed(
                     OutgoingRecord(
-                        row.kind, row.record_id, row.version, row.changed_at, row.content
+                        row.kind,
+                        row.record_id,
+                        row.version,
+                        row.changed_at,
+                        row.content,
+                        row.content_hash,
                     ),
                     row.refusals,
+                    row.pending_since,
                 )
                 for row in rows
             ]
@@ -208,15 +250,19 @@ class Uploader:
         started = time.perf_counter()
         status: int | None = None
         try:
-            response = await client.post(
-                request.path, content=request.content, headers=request.headers
-            )
+            # httpx's timeout is per phase: a slow trickle could outlast the lease without this.
+            async with asyncio.timeout(self.lease_seconds / 2):
+                response = await client.post(
+                    request.path, content=request.content, headers=request.headers
+                )
             status = response.status_code
-            answer = self.adapter.read_upload_answer(status, response.headers, response.content)
-        except httpx.TimeoutException as error:
-            answer = BatchAnswer({}, failure="timeout", detail=repr(error))
+            answer = self.adapter.read_upload_answer(
+                status, response.headers, response.content, len(claimed)
+            )
+        except (httpx.TimeoutException, TimeoutError) as error:
+            answer = BatchAnswer({}, "timeout", detail=repr(error), outage=True)
         except httpx.HTTPError as error:
-            answer = BatchAnswer({}, failure="unreachable", detail=repr(error))
+            answer = BatchAnswer({}, "unreachable", detail=repr(error), outage=True)
         seconds = time.perf_counter() - started
         metrics.REQUESTS.labels(answer.failure or "ok").observe(seconds)
         if answer.failure:
@@ -239,17 +285,17 @@ class Uploader:
         attempts: list[dict[str, object]] = []
         accepted: list[tuple[Claimed, RecordResult]] = []
         refused: list[tuple[Claimed, RecordResult]] = []
-        unanswered: list[Claimed] = []
+        released: list[Claimed] = []
         for item in claimed:
             record = item.record
-            result = answer.results.get(record.idempotency_key)
+            result = self._result_of(item, answer, len(claimed))
             if result is None:
                 outcome = "rate-limited" if answer.failure == "rate-limited" else "failed"
-                code, message = answer.failure or "unanswered", answer.detail[:500]
-                unanswered.append(item)
+                code, message = answer.failure or "failed", _clean(answer.detail)
+                released.append(item)
             else:
-                outcome, code, message = result.outcome, result.code, result.message[:500]
-                (refused if result.outcome == "refused" else accepted).append((item, result))
+                outcome, code, message = result.outcome, result.code, _clean(result.message)
+                (accepted if result.outcome in HELD else refused).append((item, result))
             attempts.append(
                 {
                     "batch_id": batch_id,
@@ -267,28 +313,51 @@ class Uploader:
             )
             metrics.UPLOADED.labels(record.kind, outcome).inc()
         async with unit_of_work(self.sessions) as session:
+            await session.execute(
+                LOCK,
+                {
+                    "kinds": [item.record.kind for item in claimed],
+                    "ids": [item.record.record_id for item in claimed],
+                },
+            )
             await session.execute(insert(UploadAttempt), attempts)
             if accepted:
-                await self._accept(session, accepted)
+                await self._accept(session, batch_id, accepted)
             if refused:
-                await self._refuse(session, refused, now)
-            if unanswered:
+                await self._refuse(session, batch_id, refused, now)
+            if released:
                 wait = answer.retry_after_seconds or 0.0
                 await session.execute(
                     RELEASE,
                     {
-                        "kinds": [item.record.kind for item in unanswered],
-                        "ids": [item.record.record_id for item in unanswered],
-                        "code": answer.failure or "unanswered",
-                        "message": answer.detail[:500],
+                        "kinds": [item.record.kind for item in released],
+                        "ids": [item.record.record_id for item in released],
+                        "code": answer.failure or "failed",
+                        "message": _clean(answer.detail),
                         "retry_at": now + timedelta(seconds=min(wait, 300.0)),
+                        "lease": batch_id,
                     },
                 )
 
+    @staticmethod
+    def _result_of(item: Claimed, answer: BatchAnswer, size: int) -> RecordResult | None:
+        """The record's own result; None when the request failed for all of them alike. A lone
+        record refused as a whole request is that record's refusal; one the answer leaves out
+        is counted as refused too (tried again later, then parked), never sent again at once."""
+        if answer.failure:
+            if size == 1 and not answer.outage and answer.failure != "rate-limited":
+                return RecordResult("refused", answer.failure, answer.detail)
+            return None
+        found = answer.results.get(item.record.idempotency_key)
+        return found or RecordResult("refused", "unanswered", "the answer left this record out")
+
     async def _accept(
-        self, session: AsyncSession, accepted: Sequence[tuple[Claimed, RecordResult]]
+        self,
+        session: AsyncSession,
+        lease: UUID,
+        accepted: Sequence[tuple[Claimed, RecordResult]],
     ) -> None:
-        by_key = {(item.record.kind, item.record.record_id): item.record for item, _ in accepted}
+        by_key = {(item.record.kind, item.record.record_id): item for item, _ in accepted}
         rows = await session.execute(
             ACCEPT,
             {
@@ -296,15 +365,16 @@ class Uploader:
                 "ids": [item.record.record_id for item, _ in accepted],
                 "versions": [item.record.version for item, _ in accepted],
                 "codes": [result.code for _, result in accepted],
-                "messages": [result.message[:500] for _, result in accepted],
+                "messages": [_clean(result.message) for _, result in accepted],
+                "lease": lease,
             },
         )
         events = []
         for row in rows:
-            record = by_key[(row.kind, row.record_id)]
-            delay = (row.accepted_at - record.changed_at).total_seconds()
-            metrics.UPLOAD_DELAY.labels(record.kind).observe(max(delay, 0.0))
-            events.append(_accepted_event(record, row.accepted_at, delay))
+            item = by_key[(row.kind, row.record_id)]
+            delay = (row.accepted_at - item.pending_since).total_seconds()
+            metrics.UPLOAD_DELAY.labels(item.record.kind).observe(max(delay, 0.0))
+            events.append(_accepted_event(item.record, row.accepted_at, delay))
         if events:
             metrics.LAST_SUCCESS.set(time.time())
             await add_events(session, messaging, *events)
@@ -312,6 +382,7 @@ class Uploader:
     async def _refuse(
         self,
         session: AsyncSession,
+        lease: UUID,
         refused: Sequence[tuple[Claimed, RecordResult]],
         now: datetime,
     ) -> None:
@@ -332,7 +403,7 @@ class Uploader:
                 "ids": [item.record.record_id for item, _ in refused],
                 "versions": [item.record.version for item, _ in refused],
                 "codes": [result.code for _, result in refused],
-                "messages": [result.message[:500] for _, result in refused],
+                "messages": [_clean(result.message) for _, result in refused],
                 "refusals": refusals,
                 "retry_at": [
                     now
@@ -344,8 +415,14 @@ class Uploader:
                     for n in refusals
                 ],
                 "park": [n >= options.park_after_refusals for n in refusals],
+                "lease": lease,
             },
         )
+
+
+def _clean(text: str, limit: int = 500) -> str:
+    """The province's words as PostgreSQL can keep them: no NUL, at most `limit` characters."""
+    return text.replace("\x00", "")[:limit]
 
 
 def _accepted_event(record: OutgoingRecord, accepted_at: datetime, delay: float) -> UploadAccepted:

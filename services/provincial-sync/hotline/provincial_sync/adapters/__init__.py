@@ -24,10 +24,13 @@ class OutgoingRecord:
     version: int
     changed_at: datetime
     payload: Mapping[str, Any]
+    content_hash: str
 
     @property
     def idempotency_key(self) -> str:
-        return f"{self.kind}:{self.record_id}:{self.version}"
+        """One per version and content: a version number reused for other content (a rebuilt
+        store numbering again from 1) is a new key, never "already received"."""
+        return f"{self.kind}:{self.record_id}:{self.version}:{self.content_hash[:12]}"
 
 
 @dataclass(frozen=True)
@@ -50,12 +53,14 @@ class RecordResult:
 @dataclass(frozen=True)
 class BatchAnswer:
     """What the platform said about a batch: per-record results (keyed by idempotency key), or
-    why the whole batch failed (`failure`: a short reason for metrics and the status page)."""
+    why the whole batch failed (`failure`: a short reason from a bounded set, for metrics and
+    the status page; `outage`: the platform is away or failing, not refusing this request)."""
 
     results: dict[str, RecordResult]
     failure: str | None = None
     retry_after_seconds: float | None = None
     detail: str = ""
+    outage: bool = False
 
 
 @dataclass(frozen=True)
@@ -93,10 +98,14 @@ class ProvinceAdapter(Protocol):
     def upload_request(self, batch_id: str, records: list[OutgoingRecord]) -> PreparedRequest: ...
 
     def read_upload_answer(
-        self, status_code: int, headers: Mapping[str, str], body: bytes
+        self, status_code: int, headers: Mapping[str, str], body: bytes, sent: int
     ) -> BatchAnswer: ...
 
-    def verify_callback(self, headers: Mapping[str, str], body: bytes) -> None: ...
+    def verify_callback(self, headers: Mapping[str, str], body: bytes) -> str:
+        """Check a callback's signature; returns its nonce, to remember once it is applied."""
+        ...
+
+    def remember_nonce(self, nonce: str) -> None: ...
 
     def read_spot_checks(self, body: bytes) -> list[SpotCheckReport]: ...
 

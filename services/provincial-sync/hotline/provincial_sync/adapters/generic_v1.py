@@ -24,15 +24,26 @@ The JSON Schema of all four bodies is `services/provincial-sync/province-api.sch
 import hashlib
 import hmac
 import json
+import math
+import re
 import secrets
 import sys
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import timedelta
+from email.utils import parsedate_to_datetime
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+)
 
 from hotline.provincial_sync.adapters import (
     BatchAnswer,
@@ -49,6 +60,7 @@ from hotline.shared.domain.quality import CallDocument, TicketBundle
 from hotline.shared.messaging.events import Satisfaction
 
 UPLOAD_PATH = "/api/v1/records"
+TIMESTAMP = re.compile(r"[0-9]{10,16}")  # ASCII digits only (headers are read as latin-1)
 SIGNATURE_WINDOW = timedelta(minutes=5)
 
 OK = "0"
@@ -108,8 +120,12 @@ class UploadAnswerData(Wire):
     results: list[RecordAnswer] = Field(default_factory=list)
 
 
+def _code_as_text(value: Any) -> Any:
+    return str(value) if isinstance(value, int) else value  # some platforms send 0, not "0"
+
+
 class Envelope(Wire):
-    code: str
+    code: Annotated[str, BeforeValidator(_code_as_text)]
     message: str = ""
     data: Any = None
 
@@ -173,22 +189,35 @@ class SeenNonces:
         self._limit = limit
 
     def first_use(self, nonce: str, now: float) -> bool:
+        if self.seen(nonce, now):
+            return False
+        self.remember(nonce, now)
+        return True
+
+    def seen(self, nonce: str, now: float) -> bool:
         horizon = now - SIGNATURE_WINDOW.total_seconds()
         while self._seen:
             oldest = next(iter(self._seen.values()))
             if oldest >= horizon and len(self._seen) <= self._limit:
                 break
             self._seen.popitem(last=False)
-        if nonce in self._seen:
-            return False
+        return nonce in self._seen
+
+    def remember(self, nonce: str, now: float) -> None:
         self._seen[nonce] = now
-        return True
 
 
 def verify(
-    headers: Mapping[str, str], body: bytes, keys: Mapping[str, str], nonces: SeenNonces
+    headers: Mapping[str, str],
+    body: bytes,
+    keys: Mapping[str, str],
+    nonces: SeenNonces,
+    *,
+    use_nonce: bool = True,
 ) -> str:
-    """The app key a request was signed with; raises `SignatureError` naming what is wrong."""
+    """The app key a request was signed with; raises `SignatureError` naming what is wrong.
+    With `use_nonce=False` the nonce is checked but not used up: the caller remembers it once
+    the request's effects are committed (a request that failed may be sent again as it was)."""
     app_key = headers.get("x-app-key", "")
     timestamp = headers.get("x-timestamp", "")
     nonce = headers.get("x-nonce", "")
@@ -196,7 +225,7 @@ def verify(
     secret = keys.get(app_key)
     if secret is None:
         raise SignatureError("X-App-Key: unknown app key")
-    if not timestamp.isdigit():
+    if not TIMESTAMP.fullmatch(timestamp):
         raise SignatureError("X-Timestamp: Unix milliseconds required")
     now = time.time()
     if abs(now - int(timestamp) / 1000) > SIGNATURE_WINDOW.total_seconds():
@@ -206,8 +235,10 @@ def verify(
     expected = signature(secret, app_key, timestamp, nonce, body)
     if not hmac.compare_digest(given.encode(), expected.encode()):
         raise SignatureError("X-Signature: does not match the body")
-    if not nonces.first_use(nonce, now):
+    if nonces.seen(nonce, now):
         raise SignatureError("X-Nonce: already used")
+    if use_nonce:
+        nonces.remember(nonce, now)
     return app_key
 
 
@@ -242,34 +273,39 @@ class GenericV1:
         return PreparedRequest(UPLOAD_PATH, headers, content)
 
     def read_upload_answer(
-        self, status_code: int, headers: Mapping[str, str], body: bytes
+        self, status_code: int, headers: Mapping[str, str], body: bytes, sent: int
     ) -> BatchAnswer:
+        retry_after = _seconds(headers.get("retry-after"))
+        if status_code == 429:
+            return BatchAnswer({}, "rate-limited", retry_after, _text(body))
         try:
             envelope = Envelope.model_validate_json(body)
         except ValidationError:
-            reason = "rate-limited" if status_code == 429 else f"http-{status_code}"
-            return BatchAnswer({}, failure=reason, detail=body[:200].decode(errors="replace"))
-        if status_code == 429 or envelope.code == RATE_LIMITED:
-            return BatchAnswer(
-                {},
-                failure="rate-limited",
-                retry_after_seconds=_seconds(headers.get("retry-after")),
-                detail=envelope.message,
-            )
+            failure, outage = _http_failure(status_code), status_code >= 500
+            return BatchAnswer({}, failure, None, _text(body), outage)
+        if envelope.code == RATE_LIMITED:
+            return BatchAnswer({}, "rate-limited", retry_after, envelope.message)
         if envelope.code != OK or status_code >= 300:
-            return BatchAnswer({}, failure=f"code-{envelope.code}", detail=envelope.message)
+            outage = status_code >= 500 or envelope.code == PLATFORM_ERROR
+            return BatchAnswer({}, _code_failure(envelope.code), None, envelope.message, outage)
         try:
             data = UploadAnswerData.model_validate(envelope.data or {})
         except ValidationError as error:
-            return BatchAnswer({}, failure="unreadable-answer", detail=str(error)[:200])
+            return BatchAnswer({}, "unreadable-answer", None, str(error)[:200])
+        if sent and not data.results:
+            return BatchAnswer({}, "unanswered", None, "the answer lists no record")
         results = {
             answer.idempotency_key: RecordResult(_outcome(answer.code), answer.code, answer.message)
             for answer in data.results
         }
         return BatchAnswer(results)
 
-    def verify_callback(self, headers: Mapping[str, str], body: bytes) -> None:
-        verify(headers, body, {self.app_key: self._secret}, self._nonces)
+    def verify_callback(self, headers: Mapping[str, str], body: bytes) -> str:
+        verify(headers, body, {self.app_key: self._secret}, self._nonces, use_nonce=False)
+        return headers.get("x-nonce", "")
+
+    def remember_nonce(self, nonce: str) -> None:
+        self._nonces.remember(nonce, time.time())
 
     def read_spot_checks(self, body: bytes) -> list[SpotCheckReport]:
         batch = _read(SpotCheckBatch, body)
@@ -301,11 +337,41 @@ def _outcome(code: str) -> RecordOutcome:
     return "refused"
 
 
+KNOWN_CODES = frozenset({BAD_REQUEST, BAD_SIGNATURE, STALE_REQUEST, RATE_LIMITED, PLATFORM_ERROR})
+
+
+def _code_failure(code: str) -> str:
+    """A bounded reason (it labels metrics): the codes the format names, else `code-other`."""
+    return f"code-{code}" if code in KNOWN_CODES else "code-other"
+
+
+def _http_failure(status: int) -> str:
+    return (
+        f"http-{status}"
+        if status in (400, 401, 403, 404, 413, 500, 502, 503, 504)
+        else (f"http-{status // 100}xx")
+    )
+
+
+def _text(body: bytes) -> str:
+    return body[:200].decode(errors="replace")
+
+
 def _seconds(value: str | None) -> float | None:
-    try:
-        return float(value) if value else None
-    except ValueError:
+    """`Retry-After` as seconds (a number or an HTTP date); None when absent or unusable."""
+    if not value:
         return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            moment = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if moment.tzinfo is None:
+            return None
+        seconds = moment.timestamp() - time.time()
+    return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
 W = TypeVar("W", bound=Wire)

@@ -68,6 +68,8 @@ def upgrade() -> None:
             "next_attempt_at", sa.DateTime(timezone=True), server_default=NOW, nullable=False
         ),
         sa.Column("leased_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("lease_id", sa.Uuid(), nullable=True),
+        sa.Column("pending_since", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_code", sa.Text(), nullable=True),
         sa.Column("last_message", sa.Text(), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=NOW, nullable=False),
@@ -82,6 +84,7 @@ def upgrade() -> None:
         schema=SCHEMA,
     )
     op.create_index("ix_documents_status_unit", "documents", ["status", "unit_name"], schema=SCHEMA)
+    op.create_index("ix_documents_accepted_at", "documents", ["accepted_at"], schema=SCHEMA)
     op.create_index(
         "ix_documents_call_id",
         "documents",
