@@ -17,15 +17,20 @@ class CallbackState:
         self.verifier = WebhookVerifier(settings.callback.webhook_senders or {})
 
 
-def get_state(request: Request) -> CallbackState:
+def state_of(request: Request) -> CallbackState:
     state: CallbackState = request.app.state.context
     return state
+
+
+async def get_state(request: Request) -> CallbackState:
+    # async: FastAPI runs a plain `def` dependency in a worker thread, on every request.
+    return state_of(request)
 
 
 State = Annotated[CallbackState, Depends(get_state)]
 
 
-def get_context(state: State) -> CallbackContext:
+async def get_context(state: State) -> CallbackContext:
     return state.context
 
 
@@ -33,7 +38,7 @@ Context = Annotated[CallbackContext, Depends(get_context)]
 
 
 def _verifier(request: Request) -> WebhookVerifier:
-    return get_state(request).verifier
+    return state_of(request).verifier
 
 
 # The call-centre software signed this result (checked before the body is even parsed).
@@ -44,7 +49,7 @@ ResultWebhook = Annotated[
 
 # The agents' desk whose token this is (HOTLINE_CALLBACK_AGENT_TOKENS).
 current_agent = token_holder(
-    lambda request: get_state(request).context.options.agent_tokens,
+    lambda request: state_of(request).context.options.agent_tokens,
     "An agents' desk token is required.",
 )
 

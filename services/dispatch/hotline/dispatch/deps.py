@@ -22,9 +22,14 @@ def build_context(settings: DispatchSettings) -> DispatchContext:
     )
 
 
-def get_context(request: Request) -> DispatchContext:
+def context_of(request: Request) -> DispatchContext:
     context: DispatchContext = request.app.state.context
     return context
+
+
+async def get_context(request: Request) -> DispatchContext:
+    # async: FastAPI runs a plain `def` dependency in a worker thread, on every request.
+    return context_of(request)
 
 
 Context = Annotated[DispatchContext, Depends(get_context)]

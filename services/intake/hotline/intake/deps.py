@@ -36,25 +36,30 @@ def build_context(settings: IntakeSettings) -> IntakeContext:
     )
 
 
-def get_context(request: Request) -> IntakeContext:
+def context_of(request: Request) -> IntakeContext:
     context: IntakeContext = request.app.state.context
     return context
+
+
+async def get_context(request: Request) -> IntakeContext:
+    # async: FastAPI runs a plain `def` dependency in a worker thread, on every request.
+    return context_of(request)
 
 
 Context = Annotated[IntakeContext, Depends(get_context)]
 
 
 def _verifier(request: Request) -> WebhookVerifier:
-    return get_context(request).verifier
+    return context_of(request).verifier
 
 
 # Whoever may read tickets back (HOTLINE_INTAKE_READER_TOKENS), and the hotline's supervisors
 # (HOTLINE_INTAKE_SUPERVISOR_TOKENS).
 current_reader = token_holder(
-    lambda request: get_context(request).reader_tokens, "A reader token is required."
+    lambda request: context_of(request).reader_tokens, "A reader token is required."
 )
 current_supervisor = token_holder(
-    lambda request: get_context(request).supervisor_tokens, "A supervisor token is required."
+    lambda request: context_of(request).supervisor_tokens, "A supervisor token is required."
 )
 
 

@@ -42,19 +42,24 @@ def build_context(settings: SyncSettings) -> SyncContext:
     )
 
 
-def get_context(request: Request) -> SyncContext:
+def context_of(request: Request) -> SyncContext:
     context: SyncContext = request.app.state.context
     return context
+
+
+async def get_context(request: Request) -> SyncContext:
+    # async: FastAPI runs a plain `def` dependency in a worker thread, on every request.
+    return context_of(request)
 
 
 Context = Annotated[SyncContext, Depends(get_context)]
 
 current_reader = token_holder(
-    lambda request: get_context(request).options.reader_tokens,
+    lambda request: context_of(request).options.reader_tokens,
     "A reader token is required (HOTLINE_SYNC_READER_TOKENS).",
 )
 current_supervisor = token_holder(
-    lambda request: get_context(request).options.supervisor_tokens,
+    lambda request: context_of(request).options.supervisor_tokens,
     "A supervisor token is required (HOTLINE_SYNC_SUPERVISOR_TOKENS).",
 )
 Reader = Annotated[str, Depends(current_reader)]

@@ -31,9 +31,14 @@ def build_context(settings: ScoringSettings) -> ScoringContext:
     )
 
 
-def get_context(request: Request) -> ScoringContext:
+def context_of(request: Request) -> ScoringContext:
     context: ScoringContext = request.app.state.context
     return context
+
+
+async def get_context(request: Request) -> ScoringContext:
+    # async: FastAPI runs a plain `def` dependency in a worker thread, on every request.
+    return context_of(request)
 
 
 Context = Annotated[ScoringContext, Depends(get_context)]
@@ -41,7 +46,7 @@ Context = Annotated[ScoringContext, Depends(get_context)]
 
 # A supervisor or clerk: a token from HOTLINE_SCORING_READER_TOKENS.
 current_reader = token_holder(
-    lambda request: get_context(request).options.reader_tokens,
+    lambda request: context_of(request).options.reader_tokens,
     "A reader token is required (HOTLINE_SCORING_READER_TOKENS).",
 )
 
@@ -55,7 +60,7 @@ class Period:
     end: date
 
 
-def period(
+async def period(
     context: Context,
     start: Annotated[date, Query(alias="from", description="First local date, inclusive")],
     end: Annotated[date, Query(alias="to", description="Last local date, inclusive")],

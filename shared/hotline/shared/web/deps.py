@@ -11,9 +11,14 @@ from hotline.shared.runtime import ServiceRuntime
 from hotline.shared.web.problems import database_unavailable_problem
 
 
-def get_runtime(request: Request) -> ServiceRuntime:
+def runtime_of(request: Request) -> ServiceRuntime:
     runtime: ServiceRuntime = request.app.state.runtime
     return runtime
+
+
+async def get_runtime(request: Request) -> ServiceRuntime:
+    # async: FastAPI runs a plain `def` dependency in a worker thread, on every request.
+    return runtime_of(request)
 
 
 Runtime = Annotated[ServiceRuntime, Depends(get_runtime)]

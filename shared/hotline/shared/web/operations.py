@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from hotline.shared.messaging.consumer import IdempotentConsumer
 from hotline.shared.runtime import ServiceRuntime
-from hotline.shared.web.deps import Runtime, get_runtime
+from hotline.shared.web.deps import Runtime, runtime_of
 from hotline.shared.web.problems import Problem
 from hotline.shared.web.tokens import token_holder
 
@@ -24,7 +24,7 @@ MAX_PAGE = 10_000
 
 # An operator whose token is in HOTLINE_OPERATOR_TOKENS.
 current_operator = token_holder(
-    lambda request: get_runtime(request).settings.operator_tokens,
+    lambda request: runtime_of(request).settings.operator_tokens,
     "An operator token is required (HOTLINE_OPERATOR_TOKENS).",
 )
 
