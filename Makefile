@@ -54,4 +54,8 @@ clean:
 
 # The benchmarks' load generator: Debian's wrk (a compiled client, so it is not what is measured).
 bench-tools:
-	@command -v wrk >/dev/null || apt-get install -y wrk
+	@if command -v wrk >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		(export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && \
+		apt-get install -y -qq --no-install-recommends wrk >/dev/null); \
+	else echo "make bench needs wrk: install it (Debian/Ubuntu: sudo apt-get install wrk)"; exit 1; fi
