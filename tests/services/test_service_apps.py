@@ -158,3 +158,13 @@ def test_the_consumer_groups_table_names_every_group_that_reads_each_topic(
         if group in groups or group == service.name
     }
     assert reads == declared
+
+
+def test_every_consumer_applies_a_fetched_batch_in_one_transaction(
+    service: ServiceEntry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One commit and one insert of processed ids per fetched batch, not per event."""
+    monkeypatch.setenv("HOTLINE_ENVIRONMENT", "test")
+    definition = app_of(service).state.definition
+    specs = definition.consumers(definition.context(definition.settings_factory()))
+    assert all(spec.batch is not None for spec in specs), [s.name for s in specs if not s.batch]

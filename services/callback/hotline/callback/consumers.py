@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.callback import service
 from hotline.callback.deps import CallbackState
-from hotline.shared.messaging.consumer import ConsumerSpec
+from hotline.shared.messaging.consumer import ConsumerSpec, Handler, applied_in_order
 from hotline.shared.messaging.events import CALLBACKS_TOPIC, TICKETS_TOPIC
 
 
@@ -21,16 +21,19 @@ def consumers(state: CallbackState) -> Sequence[ConsumerSpec]:
     async def closed(session: AsyncSession, event: Any) -> None:
         await service.on_ticket_closed(session, event, context)
 
+    handlers: dict[str, Handler] = {
+        "ticket.created": created,
+        "ticket.dispatched": service.on_ticket_dispatched,
+        "ticket.replied": service.on_ticket_replied,
+        "ticket.closed": closed,
+        "callback.spot_checked": service.on_spot_checked,
+    }
+
     return (
         ConsumerSpec(
             name="callback",
             topics=(TICKETS_TOPIC, CALLBACKS_TOPIC),
-            handlers={
-                "ticket.created": created,
-                "ticket.dispatched": service.on_ticket_dispatched,
-                "ticket.replied": service.on_ticket_replied,
-                "ticket.closed": closed,
-                "callback.spot_checked": service.on_spot_checked,
-            },
+            handlers=handlers,
+            batch=applied_in_order(handlers),
         ),
     )

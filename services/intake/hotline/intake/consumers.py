@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.intake import bursts, lifecycle
 from hotline.intake.deps import IntakeContext
-from hotline.shared.messaging.consumer import ConsumerSpec
+from hotline.shared.messaging.consumer import ConsumerSpec, Handler, applied_in_order
 from hotline.shared.messaging.events import TICKETS_TOPIC
 
 # Steps of the services that hold a ticket after intake: intake only keeps its version.
@@ -30,15 +30,18 @@ def consumers(context: IntakeContext) -> Sequence[ConsumerSpec]:
     async def detect_burst(session: AsyncSession, event: Any) -> None:
         await bursts.detect_burst(session, event, context.options)
 
+    handlers: dict[str, Handler] = {
+        "ticket.created": detect_burst,
+        "ticket.closed": lifecycle.on_ticket_closed,
+        "ticket.reopened": lifecycle.on_ticket_reopened,
+        **dict.fromkeys(STEPS_OF_OTHERS, lifecycle.note_version),
+    }
+
     return (
         ConsumerSpec(
             name="intake",
             topics=(TICKETS_TOPIC,),
-            handlers={
-                "ticket.created": detect_burst,
-                "ticket.closed": lifecycle.on_ticket_closed,
-                "ticket.reopened": lifecycle.on_ticket_reopened,
-                **dict.fromkeys(STEPS_OF_OTHERS, lifecycle.note_version),
-            },
+            handlers=handlers,
+            batch=applied_in_order(handlers),
         ),
     )
