@@ -3,9 +3,11 @@ notices, read tickets back. What happens to a ticket afterwards is `lifecycle`; 
 the database `repeats`; bursts of one issue `bursts`."""
 
 from datetime import UTC, datetime
+from typing import cast
 from uuid import uuid4
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,6 +45,8 @@ from hotline.shared.messaging.events import CallRecorded, CallRecordedData
 from hotline.shared.messaging.outbox import add_events
 from hotline.shared.web.problems import Problem
 from hotline.shared.web.webhooks import VerifiedWebhook
+
+TICKETS = cast(Table, Ticket.__table__)
 
 
 async def record_call(
@@ -93,19 +97,6 @@ async def accept_ticket(
         ticket, categories=options.categories, city_prefix=options.city_code, now=datetime.now(UTC)
     ):
         raise Problem.invalid(errors)
-    existing = await session.scalar(
-        select(Ticket.ticket_no).where(
-            Ticket.sender == webhook.sender, Ticket.source_ticket_id == ticket.source_ticket_id
-        )
-    )
-    if existing is not None:
-        raise Problem(
-            409,
-            "ticket-exists",
-            f"This ticket was already accepted as {existing}.",
-            field="source_ticket_id",
-            extra={"ticket_no": existing},
-        )
     caller_number = phones.normalize(ticket.caller.number) if ticket.caller.number else None
     substance = text_matcher().substance(ticket.content, places=[ticket.address or ""])
 
@@ -175,9 +166,8 @@ async def accept_ticket(
         repeat_candidates=[c.model_dump() for c in shown] or None,
         held_by_dispatch=handling_mode == "forward" and status == "open",
     )
-    session.add(row)
+    await _insert_or_conflict(session, row)
     await add_events(session, messaging, *accepted_events(row))
-    await _flush_or_conflict(session, "source_ticket_id", "This ticket was already accepted.")
     after_commit(
         session, metrics.TICKETS.labels(ticket.channel, ticket.request_type, handling_mode).inc
     )
@@ -273,6 +263,32 @@ async def _matching_notice(session: AsyncSession, ticket: TicketIn) -> OutageNot
 async def _next_ticket_no(session: AsyncSession, accepted_at: datetime, prefix: str) -> str:
     serial = await session.scalar(select(ticket_number_sequence.next_value()))
     return f"{prefix}{accepted_at.astimezone(LOCAL_TIME):%Y%m%d}{serial:07d}"
+
+
+async def _insert_or_conflict(session: AsyncSession, row: Ticket) -> None:
+    """Insert the ticket in one statement (no look-up first, no unit of work); one the sender
+    already sent, under another webhook id (or racing this one), is a 409 naming it."""
+    values = {column.key: getattr(row, column.key) for column in TICKETS.columns}
+    inserted = await session.scalar(
+        pg_insert(TICKETS)
+        .values({key: value for key, value in values.items() if value is not None})
+        .on_conflict_do_nothing(index_elements=["sender", "source_ticket_id"])
+        .returning(TICKETS.c.ticket_no)
+    )
+    if inserted is not None:
+        return
+    existing = await session.scalar(
+        select(Ticket.ticket_no).where(
+            Ticket.sender == row.sender, Ticket.source_ticket_id == row.source_ticket_id
+        )
+    )
+    raise Problem(
+        409,
+        "ticket-exists",
+        f"This ticket was already accepted as {existing}.",
+        field="source_ticket_id",
+        extra={"ticket_no": existing},
+    )
 
 
 async def _flush_or_conflict(session: AsyncSession, field: str, detail: str) -> None:
