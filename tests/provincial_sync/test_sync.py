@@ -497,3 +497,45 @@ async def test_blocked_documents_are_judged_again_by_the_modes_set_now(sync: Syn
     assert released >= 1
     synced = await sync.until_status("ticket", no, "synced")
     assert [(f["code"], f["mode"]) for f in synced["findings"]] == [("T07", "warn")]
+
+
+async def test_a_supervisor_releases_or_requeues_many_at_once_after_a_bad_night(
+    sync: Sync,
+) -> None:
+    """Everything one rule holds back goes up with one decision; everything the province
+    refused with one code goes again with one request."""
+    held = [new_ticket_no() for _ in range(3)]
+    for no in held:
+        await sync.publish(with_call(no, caller_salutation="000"))
+    for no in held:
+        await sync.until_status("ticket", no, "blocked")
+    release = {"code": "T07", "reason": "来电人拒绝提供称呼，经科长同意按原样上报"}
+    assert (await sync.http.post("/v1/sync/worklist/release", json=release)).status_code == 401
+    missing = await sync.http.post(
+        "/v1/sync/worklist/release", json={"reason": "no rule named"}, headers=SUPERVISOR
+    )
+    assert missing.status_code == 422
+    assert missing.json()["errors"][0]["field"] == "code"
+    released = await sync.http.post("/v1/sync/worklist/release", json=release, headers=SUPERVISOR)
+    assert released.status_code == 200, released.text
+    assert released.json()["documents"] >= len(held)
+    for no in held:
+        synced = await sync.until_status("ticket", no, "synced")
+        assert synced["release_reason"] == release["reason"]
+
+    refused = [new_ticket_no() for _ in range(3)]
+    await sync.province.behave(refuse_record_ids=refused, refuse_message="省平台拒收: 批量")
+    try:
+        for no in refused:
+            await sync.publish(with_call(no))
+        for no in refused:
+            await sync.until_status("ticket", no, "parked", within=40)
+    finally:
+        await sync.province.behave()
+    again = await sync.http.post(
+        "/v1/sync/parked/requeue", json={"code": "2002", "note": "省平台已修复"}, headers=SUPERVISOR
+    )
+    assert again.status_code == 200, again.text
+    assert again.json()["documents"] >= len(refused)
+    for no in refused:
+        await sync.until_status("ticket", no, "synced")

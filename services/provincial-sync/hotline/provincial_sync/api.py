@@ -10,10 +10,13 @@ from hotline.provincial_sync import reports, service
 from hotline.provincial_sync.adapters import ReportError, SignatureError
 from hotline.provincial_sync.deps import Context, Reader, Supervisor
 from hotline.provincial_sync.schemas import (
+    Count,
     DocumentOut,
     DocumentState,
     ParkedPage,
+    ReleaseAllIn,
     ReleaseIn,
+    RequeueAllIn,
     RequeueIn,
     SyncStatus,
     Worklist,
@@ -127,6 +130,35 @@ async def requeue(
     """Send a parked document again, its refusals counted from zero."""
     return await service.requeue(
         session, kind, record_id, by=supervisor, note=body.note if body else None
+    )
+
+
+@sync_router.post("/worklist/release")
+async def release_all(
+    body: Annotated[ReleaseAllIn, Body()], supervisor: Supervisor, session: DbSession
+) -> Count:
+    """Send every document one rule blocks (in a unit, of a kind) as it is, with one reason."""
+    return Count(
+        documents=await service.release_all(
+            session,
+            code=body.code,
+            unit=body.unit,
+            kind=body.kind,
+            reason=body.reason,
+            by=supervisor,
+        )
+    )
+
+
+@sync_router.post("/parked/requeue")
+async def requeue_all(
+    body: Annotated[RequeueAllIn, Body()], supervisor: Supervisor, session: DbSession
+) -> Count:
+    """Send every parked document (refused with one code, of a unit, of a kind) again."""
+    return Count(
+        documents=await service.requeue_all(
+            session, code=body.code, unit=body.unit, kind=body.kind, by=supervisor, note=body.note
+        )
     )
 
 

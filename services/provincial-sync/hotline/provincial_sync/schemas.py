@@ -118,3 +118,25 @@ class SyncStatus(BaseModel):
         description="This process's circuit breaker on the province"
     )
     province_url: str
+
+
+class ReleaseAllIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=r"^[A-Z]\d{2}$", description="The rule whose documents go up")
+    unit: str | None = Field(default=None, max_length=100)
+    kind: RecordKind | None = None
+    reason: str = Field(min_length=4, max_length=1000, examples=["省平台确认该规则本月不扣分"])
+
+
+class RequeueAllIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str | None = Field(default=None, max_length=32, description="The province's code")
+    unit: str | None = Field(default=None, max_length=100)
+    kind: RecordKind | None = None
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class Count(BaseModel):
+    documents: int

@@ -278,3 +278,66 @@ async def requeue(
         )
     )
     return DocumentState(kind=kind, record_id=record_id, version=held.version, status="pending")
+
+
+async def release_all(
+    session: AsyncSession,
+    *,
+    code: str,
+    unit: str | None,
+    kind: RecordKind | None,
+    reason: str,
+    by: str,
+) -> int:
+    """A supervisor sends every document one rule blocks (in one unit, of one kind) as it is,
+    each at its current version, with one reason; returns how many."""
+    conditions = [Document.status == "blocked", _finding_filter(code)]
+    if unit is not None:
+        conditions.append(Document.unit_name == unit)
+    if kind is not None:
+        conditions.append(Document.kind == kind)
+    released = await session.scalars(
+        update(Document)
+        .where(*conditions)
+        .values(
+            status="pending",
+            released_version=Document.version,
+            released_by=by,
+            release_reason=reason,
+            next_attempt_at=func.now(),
+        )
+        .returning(Document.record_id)
+    )
+    return len(released.all())
+
+
+async def requeue_all(
+    session: AsyncSession,
+    *,
+    code: str | None,
+    unit: str | None,
+    kind: RecordKind | None,
+    by: str,
+    note: str | None,
+) -> int:
+    """Send every parked document (refused with one code, of one unit, of one kind) again;
+    returns how many."""
+    conditions = [Document.status == "parked"]
+    if code is not None:
+        conditions.append(Document.last_code == code)
+    if unit is not None:
+        conditions.append(Document.unit_name == unit)
+    if kind is not None:
+        conditions.append(Document.kind == kind)
+    requeued = await session.scalars(
+        update(Document)
+        .where(*conditions)
+        .values(
+            status="pending",
+            refusals=0,
+            next_attempt_at=func.now(),
+            last_message=f"re-queued by {by}" + (f": {note}" if note else ""),
+        )
+        .returning(Document.record_id)
+    )
+    return len(requeued.all())
