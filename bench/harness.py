@@ -64,13 +64,16 @@ def embedded_stack() -> Iterator[Servers]:
 
 
 @contextmanager
-def served(asgi_app: str, env: dict[str, str]) -> Iterator[str]:
-    """`asgi_app` under uvicorn (one process, as in production); yields its base URL."""
+def served(asgi_app: str, env: dict[str, str], workers: int = 1) -> Iterator[str]:
+    """`asgi_app` under uvicorn (one process unless `workers` says more, their metrics together
+    as `hotline serve` keeps them); yields its base URL."""
     port = free_port()
     command = [
         *(sys.executable, "-m", "uvicorn", "--log-level", "warning", "--no-access-log"),
-        *("--port", str(port), asgi_app),
+        *("--port", str(port), "--workers", str(workers), asgi_app),
     ]
+    if workers > 1:
+        env = env | {"PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="bench-metrics-")}
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:

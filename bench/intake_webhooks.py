@@ -1,7 +1,7 @@
 """Intake's webhook throughput and latency beside the ceiling of a one-insert endpoint, driven
 by `wrk` (one thread) with requests signed before each run.
 
-    .venv/bin/python -m bench.intake_webhooks [--seconds 15] [--connections 32]
+    .venv/bin/python -m bench.intake_webhooks [--seconds 15] [--connections 32] [--workers 1]
 
 Starts its own embedded PostgreSQL and broker, runs the ceiling app (`bench/ceiling_app.py`) and
 intake (its relay and consumer included) as uvicorn processes. The ceiling is measured first, on
@@ -81,6 +81,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=1, help="intake's worker processes")
     args = parser.parse_args()
     wrk.wrk_binary()
 
@@ -88,7 +89,7 @@ def main() -> None:
         asyncio.run(migrate_all(stack.database_url))
         with (
             served("bench.ceiling_app:app", stack.env) as ceiling_url,
-            served("hotline.intake.main:app", stack.env) as intake_url,
+            served("hotline.intake.main:app", stack.env, args.workers) as intake_url,
         ):
             drive(ceiling_url, 3, args.connections, "warm-up", 1)
             ceiling = drive(ceiling_url, args.seconds, args.connections, "ceiling", 2)
@@ -131,7 +132,7 @@ def main() -> None:
     )
     print(f"p99 at {half.rate:.0f}/s (about half intake's rate): {half.p99_ms} ms")
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "intake_webhooks.json").write_text(
+    (RESULTS / f"intake_webhooks-{args.workers}-workers.json").write_text(
         json.dumps({"runs": [run.as_dict() for run in runs], "share_of_ceiling": share}, indent=2)
     )
 

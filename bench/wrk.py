@@ -159,8 +159,18 @@ def run(
 
 
 def _cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    """CPU seconds of the process and of its children (the workers of a multi-worker server)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry.name) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return total
 
 
 def _machine() -> tuple[int, int]:
@@ -178,12 +188,19 @@ def pid_listening(url: str) -> int:
             fields = line.split()
             if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":
                 inodes.add(fields[9])
+    holders = set()
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             for fd in os.listdir(f"/proc/{pid}/fd"):
                 target = os.readlink(f"/proc/{pid}/fd/{fd}")
                 if target.startswith("socket:[") and target[8:-1] in inodes:
-                    return int(pid)
+                    holders.add(int(pid))
+                    break
         except OSError:
             continue
+    # Workers share their parent's socket: the server is the holder whose parent is none.
+    for holder in sorted(holders):
+        parent = int(Path(f"/proc/{holder}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        if parent not in holders:
+            return holder
     raise RuntimeError(f"no process listens on port {port}")

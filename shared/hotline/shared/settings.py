@@ -77,6 +77,9 @@ class ServiceSettings(BaseSettings):
     database_pool_timeout_seconds: float = Field(default=10.0, gt=0)
     host: str = "127.0.0.1"
     log_level: str = "info"
+    # Processes `hotline serve` runs the service in (each with its own relay, consumers and
+    # timers; their metrics exposed together).
+    workers: int = Field(default=1, ge=1, le=16)
     # At shutdown the relay, consumers and timers finish what they hold; whatever still runs
     # after this is logged (with where it waits) and cancelled: the outbox and the processed
     # ids make that as safe as a crash.

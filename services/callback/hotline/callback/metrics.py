@@ -2,7 +2,12 @@
 
 from prometheus_client import Counter, Gauge
 
-SURVEYS_DUE = Gauge("hotline_callback_surveys_due", "Surveys due now, not yet done", ["method"])
+SURVEYS_DUE = Gauge(
+    "hotline_callback_surveys_due",
+    "Surveys due now, not yet done",
+    ["method"],
+    multiprocess_mode="mostrecent",
+)
 SURVEYS_DONE = Counter(
     "hotline_callback_surveys_completed_total", "Surveys answered", ["method", "satisfaction"]
 )

@@ -5,7 +5,12 @@ from prometheus_client import Counter, Gauge, Histogram
 HOURS = 3600.0
 DURATION_BUCKETS = tuple(h * HOURS for h in (0.25, 1, 2, 4, 8, 24, 48, 72, 120, 240, 480))
 
-OPEN_TICKETS = Gauge("hotline_dispatch_open_tickets", "Tickets not closed", ["unit_id", "state"])
+OPEN_TICKETS = Gauge(
+    "hotline_dispatch_open_tickets",
+    "Tickets not closed",
+    ["unit_id", "state"],
+    multiprocess_mode="mostrecent",
+)
 DISPATCHED = Counter(
     "hotline_dispatch_dispatched_total", "Tickets sent to a unit, by how", ["unit_id", "how"]
 )

@@ -36,18 +36,25 @@ UPLOAD_DELAY = Histogram(
     buckets=(1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 12 * 3600, 24 * 3600, 72 * 3600),
 )
 BREAKER_STATE = Gauge(
-    "hotline_sync_breaker_state", "The province circuit breaker: 0 closed, 1 half-open, 2 open"
+    "hotline_sync_breaker_state",
+    "The province circuit breaker: 0 closed, 1 half-open, 2 open",
+    multiprocess_mode="mostrecent",
 )
 BACKLOG = Gauge(
     "hotline_sync_documents",
     "Documents by kind and status (pending, blocked, parked)",
     ["kind", "status"],
+    multiprocess_mode="mostrecent",
 )
 OLDEST_PENDING = Gauge(
-    "hotline_sync_oldest_pending_seconds", "Age of the oldest change not yet accepted upstream"
+    "hotline_sync_oldest_pending_seconds",
+    "Age of the oldest change not yet accepted upstream",
+    multiprocess_mode="mostrecent",
 )
 LAST_SUCCESS = Gauge(
-    "hotline_sync_last_success_timestamp_seconds", "When the province last accepted a record"
+    "hotline_sync_last_success_timestamp_seconds",
+    "When the province last accepted a record",
+    multiprocess_mode="mostrecent",
 )
 PROVINCE_REPORTS = Counter(
     "hotline_sync_province_reports_total",

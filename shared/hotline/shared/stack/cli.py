@@ -8,6 +8,7 @@ import getpass
 import importlib
 import os
 import sys
+import tempfile
 from typing import Any
 
 import uvicorn
@@ -95,14 +96,24 @@ def _settings(entry: ServiceEntry) -> ServiceSettings:
 
 def _serve(entry: ServiceEntry, port: int | None) -> int:
     settings = _settings(entry)  # refused settings stop here, before uvicorn starts
+    if settings.workers > 1:
+        multiprocess_metrics(entry.name)
     uvicorn.run(
         entry.asgi_app,
         host=settings.host,
         port=port or int(os.environ.get("HOTLINE_PORT", entry.port)),
         log_level=settings.log_level,
         timeout_graceful_shutdown=10,
+        workers=settings.workers,
     )
     return 0
+
+
+def multiprocess_metrics(name: str) -> None:
+    """Several worker processes: each writes its metrics where /metrics reads them all
+    (prometheus_client's multiprocess mode), in a folder of this start's own."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix=f"hotline-{name}-metrics-")
 
 
 def _province(port: int | None) -> int:

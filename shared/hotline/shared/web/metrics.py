@@ -4,10 +4,19 @@ Labels are bounded sets (service, route template, event type, outcome): never a 
 phone number.
 """
 
+import os
 import time
 
 from fastapi import APIRouter, Response
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HTTP_REQUESTS = Counter(
@@ -25,12 +34,16 @@ OUTBOX_PUBLISHED = Counter(
     "hotline_outbox_published_total", "Events the relay published", ["service", "type"]
 )
 OUTBOX_PENDING = Gauge(
-    "hotline_outbox_pending_events", "Events written but not yet published", ["service"]
+    "hotline_outbox_pending_events",
+    "Events written but not yet published",
+    ["service"],
+    multiprocess_mode="mostrecent",
 )
 OUTBOX_OLDEST_UNPUBLISHED = Gauge(
     "hotline_outbox_oldest_unpublished_age_seconds",
     "Age of the oldest event written but not yet published (0 when none waits)",
     ["service"],
+    multiprocess_mode="mostrecent",
 )
 OUTBOX_REPLAYED_EVENTS = Counter(
     "hotline_outbox_replayed_events_total",
@@ -61,6 +74,7 @@ PARKED_EVENTS = Gauge(
     "hotline_parked_events",
     "Events a consumer could not apply, waiting for an operator to replay or discard them",
     ["service", "consumer", "topic"],
+    multiprocess_mode="mostrecent",
 )
 
 router = APIRouter(tags=["operations"])
@@ -68,7 +82,13 @@ router = APIRouter(tags=["operations"])
 
 @router.get("/metrics", include_in_schema=False)
 async def metrics() -> Response:
-    """Prometheus exposition of this process's metrics."""
+    """Prometheus exposition of this service's metrics: this process's, or, when the service
+    runs several worker processes (`HOTLINE_WORKERS`), all of theirs together (counters and
+    histograms summed, each gauge the value set last)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -1,0 +1,79 @@
+"""`hotline serve` with `HOTLINE_WORKERS=2`: two processes answer on one port, and /metrics,
+whichever of them answers it, counts the requests both took."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hotline.intake.config import DEVELOPMENT_CALL_CENTRE_SECRET
+from hotline.shared.migrations import upgrade
+from hotline.shared.stack.embedded import free_port
+from hotline.shared.web.webhooks import signature_headers
+from tests.conftest import TEST_KAFKA_TUNING, Servers
+from tests.test_faults import _ticket
+
+TICKETS = 20
+
+
+def accepted_count(metrics: str) -> float:
+    pattern = re.compile(
+        r'^hotline_http_requests_total\{[^}]*route="/v1/tickets"[^}]*status="201"[^}]*\} (\S+)$',
+        re.MULTILINE,
+    )
+    return sum(float(value) for value in pattern.findall(metrics))
+
+
+@pytest.fixture
+async def intake_schema(engine: AsyncEngine) -> None:
+    await upgrade(engine, "hotline.intake")
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("intake_schema")
+def test_two_workers_answer_and_count_their_requests_together(servers: Servers) -> None:
+    port = free_port()
+    env = {name: value for name, value in os.environ.items() if not name.startswith("HOTLINE_")}
+    env |= {
+        "HOTLINE_ENVIRONMENT": "test",
+        "HOTLINE_DATABASE_URL": servers.database_url,
+        "HOTLINE_KAFKA_BOOTSTRAP": servers.kafka_bootstrap,
+        "HOTLINE_WORKERS": "2",
+        "HOTLINE_PORT": str(port),
+        "HOTLINE_LOG_LEVEL": "warning",
+    }
+    env |= {f"HOTLINE_KAFKA_{name.upper()}": str(v) for name, v in TEST_KAFKA_TUNING.items()}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hotline.shared.stack.cli", "serve", "intake"], env=env
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        pids: set[int] = set()
+        deadline = time.monotonic() + 60
+        while len(pids) < 2 and time.monotonic() < deadline:
+            try:
+                with httpx.Client(base_url=url, timeout=5) as fresh:  # a new connection each
+                    if fresh.get("/readyz").status_code == 200:
+                        pids.add(fresh.get("/healthz").json()["pid"])
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert len(pids) == 2, f"one process answered: {pids}"
+
+        for _ in range(TICKETS):
+            raw = json.dumps(_ticket(), ensure_ascii=False)
+            headers = signature_headers(DEVELOPMENT_CALL_CENTRE_SECRET, raw)
+            with httpx.Client(base_url=url, timeout=30) as fresh:
+                answered = fresh.post("/v1/tickets", content=raw, headers=headers)
+            assert answered.status_code == 201, answered.text
+        metrics = httpx.get(f"{url}/metrics", timeout=30).text
+        assert accepted_count(metrics) == TICKETS
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
