@@ -100,7 +100,9 @@ def main() -> None:
             # catch up, so the half-rate run measures half the rate, not the backlog.
             asyncio.run(drained(stack.database_url))
             connections = 8
-            pause = max(1, int(connections * 1000 / (intake.rate / 2) - intake.p50_ms))
+            # Each connection waits this long between requests: at most half the rate (less by
+            # each request's own time at that load, which is short).
+            pause = max(1, int(connections * 1000 / (intake.rate / 2)))
             half = drive(intake_url, args.seconds, connections, "intake", 5, pause_ms=pause)
 
     runs = [ceiling, intake, half]
