@@ -2,7 +2,9 @@
 
     .venv/bin/python -m bench.dispatch_flow [--tickets 10000] [--seconds 10] [--concurrency 8]
 
-Starts its own embedded PostgreSQL and broker and dispatch as a uvicorn process, then:
+Starts its own embedded PostgreSQL and broker and dispatch as a uvicorn process, then (each
+row with this process's own CPU share, `gen cpu`: the load generator's, near 1.0 meaning it,
+not dispatch, may be the limit):
 1. publishes `--tickets` forwarded `ticket.created` events (as intake would), spread over the
    units in the proportions of the bulletin's Attachment 1, and times them from the first sent
    to the last `ticket.dispatched` seen on the topic (consumed, routed, committed, relayed);
@@ -75,7 +77,7 @@ async def dispatch_throughput(bootstrap: str, count: int) -> tuple[Figures, floa
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
     await producer.start()
     sent_at: dict[str, float] = {}
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for event in events:
         await producer.send(TICKETS_TOPIC, serialize_event(event), key=event.key.encode())
         sent_at[event.subject] = time.perf_counter()
@@ -92,9 +94,9 @@ async def dispatch_throughput(bootstrap: str, count: int) -> tuple[Figures, floa
     elapsed = time.perf_counter() - started
     await producer.stop()
     await reader.stop()
-    return figures(
-        "dispatch", "created -> dispatched (end to end)", elapsed, latencies, len(wanted)
-    ), elapsed
+    spent = time.process_time() - cpu
+    mode = "created -> dispatched (end to end)"
+    return figures("dispatch", mode, elapsed, latencies, len(wanted), spent), elapsed
 
 
 async def unit_api(url: str, seconds: float, concurrency: int) -> list[Figures]:
@@ -131,9 +133,10 @@ async def unit_api(url: str, seconds: float, concurrency: int) -> list[Figures]:
                     latencies.append(time.perf_counter() - began)
                     errors += response.status_code >= 400
 
-            began = time.perf_counter()
+            began, cpu = time.perf_counter(), time.process_time()
             await asyncio.gather(*(worker() for _ in range(concurrency)))
-            return figures(BUSIEST, label, time.perf_counter() - began, latencies, errors)
+            spent = time.process_time() - cpu
+            return figures(BUSIEST, label, time.perf_counter() - began, latencies, errors, spent)
 
         rng = random.Random(3)
         page_path = "/v1/unit/tickets?page={}&page_size=50&state=dispatched"

@@ -30,6 +30,8 @@ class Figures:
     rate: float
     p50_ms: float
     p99_ms: float
+    # The benchmark process's own CPU over the run (share of one core): the load generator.
+    generator_cpu: float | None = None
 
 
 def percentile(samples: list[float], fraction: float) -> float:
@@ -37,7 +39,14 @@ def percentile(samples: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000 if ordered else 0.0
 
 
-def figures(target: str, mode: str, elapsed: float, latencies: list[float], errors: int) -> Figures:
+def figures(
+    target: str,
+    mode: str,
+    elapsed: float,
+    latencies: list[float],
+    errors: int,
+    cpu_seconds: float | None = None,
+) -> Figures:
     return Figures(
         target,
         mode,
@@ -47,6 +56,7 @@ def figures(target: str, mode: str, elapsed: float, latencies: list[float], erro
         round(len(latencies) / elapsed, 1) if elapsed else 0.0,
         round(percentile(latencies, 0.5), 1),
         round(percentile(latencies, 0.99), 1),
+        round(cpu_seconds / elapsed, 2) if cpu_seconds is not None and elapsed else None,
     )
 
 
@@ -98,12 +108,13 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
 
 
 def report(name: str, runs: list[Figures], extra: dict[str, Any]) -> None:
-    header = ("target", "mode", "req", "err", "rate/s", "p50 ms", "p99 ms")
-    print("{:<14} {:<34} {:>6} {:>4} {:>8} {:>8} {:>8}".format(*header))
+    header = ("target", "mode", "req", "err", "rate/s", "p50 ms", "p99 ms", "gen cpu")
+    print("{:<14} {:<34} {:>6} {:>4} {:>8} {:>8} {:>8} {:>7}".format(*header))
     for run in runs:
+        generator = "-" if run.generator_cpu is None else run.generator_cpu
         print(
             f"{run.target:<14} {run.mode:<34} {run.requests:>6} {run.errors:>4} "
-            f"{run.rate:>8} {run.p50_ms:>8} {run.p99_ms:>8}"
+            f"{run.rate:>8} {run.p50_ms:>8} {run.p99_ms:>8} {generator:>7}"
         )
     for key, value in extra.items():
         print(f"{key}: {value}")
