@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import cast
 from uuid import uuid4
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,6 +47,20 @@ from hotline.shared.web.problems import Problem
 from hotline.shared.web.webhooks import VerifiedWebhook
 
 TICKETS = cast(Table, Ticket.__table__)
+# Built once, its values passed as parameters: a statement built per request with its values in
+# it costs more to build than to run.
+ACTIVE_NOTICES = select(OutageNotice).where(
+    OutageNotice.category == bindparam("category"),
+    OutageNotice.starts_at <= bindparam("at"),
+    OutageNotice.ends_at >= bindparam("at"),
+)
+NEXT_SERIAL = select(ticket_number_sequence.next_value())
+INSERTED_COLUMNS = [c.key for c in TICKETS.columns if c.server_default is None]
+INSERT_TICKET = (
+    pg_insert(TICKETS)
+    .on_conflict_do_nothing(index_elements=["sender", "source_ticket_id"])
+    .returning(TICKETS.c.ticket_no)
+)
 
 
 async def record_call(
@@ -243,11 +257,7 @@ async def _matching_notice(session: AsyncSession, ticket: TicketIn) -> OutageNot
         return None
     notices = (
         await session.scalars(
-            select(OutageNotice).where(
-                OutageNotice.category == ticket.category,
-                OutageNotice.starts_at <= ticket.accepted_at,
-                OutageNotice.ends_at >= ticket.accepted_at,
-            )
+            ACTIVE_NOTICES, {"category": ticket.category, "at": ticket.accepted_at}
         )
     ).all()
     code = ticket.location_code
@@ -261,20 +271,15 @@ async def _matching_notice(session: AsyncSession, ticket: TicketIn) -> OutageNot
 
 
 async def _next_ticket_no(session: AsyncSession, accepted_at: datetime, prefix: str) -> str:
-    serial = await session.scalar(select(ticket_number_sequence.next_value()))
+    serial = await session.scalar(NEXT_SERIAL)
     return f"{prefix}{accepted_at.astimezone(LOCAL_TIME):%Y%m%d}{serial:07d}"
 
 
 async def _insert_or_conflict(session: AsyncSession, row: Ticket) -> None:
     """Insert the ticket in one statement (no look-up first, no unit of work); one the sender
     already sent, under another webhook id (or racing this one), is a 409 naming it."""
-    values = {column.key: getattr(row, column.key) for column in TICKETS.columns}
-    inserted = await session.scalar(
-        pg_insert(TICKETS)
-        .values({key: value for key, value in values.items() if value is not None})
-        .on_conflict_do_nothing(index_elements=["sender", "source_ticket_id"])
-        .returning(TICKETS.c.ticket_no)
-    )
+    values = {name: getattr(row, name) for name in INSERTED_COLUMNS}
+    inserted = await session.scalar(INSERT_TICKET, values)
     if inserted is not None:
         return
     existing = await session.scalar(

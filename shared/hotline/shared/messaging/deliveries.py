@@ -6,6 +6,7 @@ stored in the same transaction as the effects. A refused request rolls back its 
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel
@@ -18,6 +19,7 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
+    bindparam,
     delete,
     func,
     select,
@@ -60,17 +62,15 @@ async def claim(
 ) -> Answer | None:
     """Claim this webhook id; returns the earlier answer instead if it was already answered."""
     claimed = await session.scalar(
-        insert(deliveries)
-        .values(
-            sender=webhook.sender,
-            webhook_id=webhook.webhook_id,
-            endpoint=endpoint,
-            status_code=0,
-            response={},
-            body_sha256=webhook.body_sha256,
-        )
-        .on_conflict_do_nothing()
-        .returning(deliveries.c.webhook_id)
+        _statements(deliveries).claim,
+        {
+            "sender": webhook.sender,
+            "webhook_id": webhook.webhook_id,
+            "endpoint": endpoint,
+            "status_code": 0,
+            "response": {},
+            "body_sha256": webhook.body_sha256,
+        },
     )
     if claimed is not None:
         return None
@@ -116,14 +116,35 @@ async def answer(
     """Store the answer to the claimed webhook id, in the transaction of its effects."""
     stored = Answer(status_code, body.model_dump(mode="json"))
     await session.execute(
-        update(deliveries)
-        .where(
-            deliveries.c.sender == webhook.sender,
-            deliveries.c.webhook_id == webhook.webhook_id,
-        )
-        .values(status_code=status_code, response=stored.body)
+        _statements(deliveries).answer,
+        {
+            "the_sender": webhook.sender,
+            "the_webhook_id": webhook.webhook_id,
+            "status_code": status_code,
+            "response": stored.body,
+        },
     )
     return stored
+
+
+@dataclass(frozen=True)
+class _Statements:
+    claim: Any
+    answer: Any
+
+
+@cache
+def _statements(deliveries: Table) -> _Statements:
+    """A table's claim and answer, built once (their values passed as parameters)."""
+    return _Statements(
+        claim=insert(deliveries).on_conflict_do_nothing().returning(deliveries.c.webhook_id),
+        answer=update(deliveries)
+        .where(
+            deliveries.c.sender == bindparam("the_sender"),
+            deliveries.c.webhook_id == bindparam("the_webhook_id"),
+        )
+        .values(status_code=bindparam("status_code"), response=bindparam("response")),
+    )
 
 
 def forget_old_deliveries(deliveries: Table, retention_hours: float) -> Delete:
