@@ -3,8 +3,10 @@ one the agent names or the one that matches beyond doubt, and merges (并单) de
 The decision table and the evidence rules are `repeat_calls`."""
 
 from datetime import timedelta
+from functools import cache
+from typing import Literal
 
-from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.intake import metrics
@@ -79,31 +81,21 @@ async def find_repeat(
     """The table's decision if an earlier ticket matches beyond doubt, and the candidates to
     show the agent otherwise. The same issue can only be the same caller's, or another caller's
     at the same precise place (a village-level code or the same address), in one category."""
-    same_caller = Ticket.caller_number == caller_number if caller_number else None
-    same_place = _same_place(ticket)
-    matches = [condition for condition in (same_caller, same_place) if condition is not None]
-    if not matches:
+    place = _place_kind(ticket)
+    if not caller_number and place is None:
         return None, []
     since = ticket.accepted_at - timedelta(days=options.repeat_window_days)
     rows = (
         await session.execute(
-            select(
-                Ticket.ticket_no,
-                Ticket.substance,
-                (same_caller if same_caller is not None else false()).label("same_caller"),
-                (same_place if same_place is not None else false()).label("same_place"),
-            )
-            .where(
-                or_(*matches),
-                Ticket.category == ticket.category,
-                Ticket.accepted_at.between(since, ticket.accepted_at),
-                # Originals only: not the refused repeats, nor those waiting on another ticket.
-                Ticket.handling_mode != "not_accepted",
-                Ticket.status != "awaiting_closure",
-                Ticket.request_type != "consultation",
-            )
-            .order_by(Ticket.accepted_at.desc())
-            .limit(MAX_CANDIDATES)
+            _candidates_query(bool(caller_number), place),
+            {
+                "caller": caller_number,
+                "code": ticket.location_code,
+                "address": ticket.address,
+                "category": ticket.category,
+                "since": since,
+                "until": ticket.accepted_at,
+            },
         )
     ).all()
     matcher = text_matcher()
@@ -200,10 +192,49 @@ def _merged_event(
     )
 
 
-def _same_place(ticket: TicketIn) -> ColumnElement[bool] | None:
+PlaceKind = Literal["code", "code and address"]
+
+
+def _place_kind(ticket: TicketIn) -> PlaceKind | None:
     """A district code alone covers too many people; a village code or an address does not."""
     if ticket.location_code is not None and len(ticket.location_code) >= PRECISE_CODE_DIGITS:
-        return Ticket.location_code == ticket.location_code
+        return "code"
     if ticket.location_code is not None and ticket.address:
-        return and_(Ticket.location_code == ticket.location_code, Ticket.address == ticket.address)
+        return "code and address"
     return None
+
+
+@cache
+def _candidates_query(
+    by_caller: bool, place: PlaceKind | None
+) -> Select[str, str | None, bool, bool]:
+    """Earlier originals of one category in the window, by the same caller or at the same
+    precise place (built once per shape; the values are parameters)."""
+    same_caller = Ticket.caller_number == bindparam("caller") if by_caller else None
+    same_place: ColumnElement[bool] | None = None
+    if place == "code":
+        same_place = Ticket.location_code == bindparam("code")
+    elif place == "code and address":
+        same_place = and_(
+            Ticket.location_code == bindparam("code"), Ticket.address == bindparam("address")
+        )
+    matches = [condition for condition in (same_caller, same_place) if condition is not None]
+    return (
+        select(
+            Ticket.ticket_no,
+            Ticket.substance,
+            (same_caller if same_caller is not None else false()).label("same_caller"),
+            (same_place if same_place is not None else false()).label("same_place"),
+        )
+        .where(
+            or_(*matches),
+            Ticket.category == bindparam("category"),
+            Ticket.accepted_at.between(bindparam("since"), bindparam("until")),
+            # Originals only: not the refused repeats, nor those waiting on another ticket.
+            Ticket.handling_mode != "not_accepted",
+            Ticket.status != "awaiting_closure",
+            Ticket.request_type != "consultation",
+        )
+        .order_by(Ticket.accepted_at.desc())
+        .limit(MAX_CANDIDATES)
+    )
