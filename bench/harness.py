@@ -2,6 +2,7 @@
 and latency summaries."""
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -11,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -122,3 +124,56 @@ def report(name: str, runs: list[Figures], extra: dict[str, Any]) -> None:
     out = RESULTS / f"{name}-{time.strftime('%Y%m%dT%H%M%S')}.json"
     out.write_text(json.dumps({"runs": [asdict(r) for r in runs], **extra}, indent=2))
     print(f"written to {out}")
+
+
+# --- what a run cost: CPU from /proc (Linux) -------------------------------------------------
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds of the process and of its children (the workers of a multi-worker server)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry.name) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return total
+
+
+def machine_busy_idle() -> tuple[int, int]:
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, idle
+
+
+def pid_listening(url: str) -> int:
+    """The process serving `url` (its port, from /proc/net/tcp and the processes' sockets)."""
+    port = urlsplit(url).port
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":
+                inodes.add(fields[9])
+    holders = set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if target.startswith("socket:[") and target[8:-1] in inodes:
+                    holders.add(int(pid))
+                    break
+        except OSError:
+            continue
+    # Workers share their parent's socket: the server is the holder whose parent is none.
+    for holder in sorted(holders):
+        parent = int(Path(f"/proc/{holder}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        if parent not in holders:
+            return holder
+    raise RuntimeError(f"no process listens on port {port}")

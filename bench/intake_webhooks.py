@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from standardwebhooks.webhooks import Webhook
 
 from bench import wrk
-from bench.harness import RESULTS, embedded_stack, served
+from bench.harness import RESULTS, embedded_stack, pid_listening, served
 from bench.payloads import signed, ticket
 from hotline.intake.config import DEVELOPMENT_CALL_CENTRE_SECRET
 from hotline.intake.models import messaging
@@ -70,7 +70,7 @@ def drive(
             seconds=seconds,
             connections=connections,
             target=target,
-            server_pid=wrk.pid_listening(url),
+            server_pid=pid_listening(url),
             pause_ms=pause_ms,
         )
     finally:

@@ -16,18 +16,23 @@ import argparse
 import asyncio
 import hashlib
 import json
-import os
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 from sqlalchemy import text
 
-from bench.harness import RESULTS, embedded_stack, served
+from bench.harness import (
+    RESULTS,
+    cpu_seconds,
+    embedded_stack,
+    machine_busy_idle,
+    pid_listening,
+    served,
+)
 from bench.scoring import documents
 from hotline.shared import secrets
 from hotline.shared.db import create_engine
@@ -35,19 +40,7 @@ from hotline.shared.stack.embedded import free_port
 from hotline.shared.stack.services import SERVICES_BY_NAME
 from hotline.shared.stack.up import migrate_all
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 INSERT_BATCH = 5_000
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
-
-
-def machine_busy_idle() -> tuple[float, float]:
-    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = values[3] + values[4]
-    return sum(values) - idle, idle
 
 
 async def write_backlog(database_url: str, count: int) -> None:
@@ -146,7 +139,7 @@ def drain(count: int, batch: int, concurrency: int) -> dict[str, Any]:
             province_cpu0 = cpu_seconds(province.pid)
             clock = time.perf_counter()
             with served(SERVICES_BY_NAME["provincial-sync"].asgi_app, env) as _url:
-                sync_pid = _pid_listening(_url)
+                sync_pid = pid_listening(_url)
                 sync_cpu0 = cpu_seconds(sync_pid)
                 done, total = 0, count
                 samples = []
@@ -178,25 +171,6 @@ def drain(count: int, batch: int, concurrency: int) -> dict[str, Any]:
         "progress": samples[:: max(1, len(samples) // 20)],
         "note": "clock from provincial-sync's start (its start-up included) to the last synced",
     }
-
-
-def _pid_listening(url: str) -> int:
-    """The pid of the uvicorn process serving `url` (its port, from /proc/net/tcp)."""
-    port = int(url.rsplit(":", 1)[1])
-    inodes = {
-        line.split()[9]
-        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]
-        if int(line.split()[1].split(":")[1], 16) == port and line.split()[3] == "0A"
-    }
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            for fd in os.listdir(f"/proc/{pid}/fd"):
-                target = os.readlink(f"/proc/{pid}/fd/{fd}")
-                if target.startswith("socket:[") and target[8:-1] in inodes:
-                    return int(pid)
-        except OSError:
-            continue
-    raise RuntimeError(f"no process listens on {port}")
 
 
 def main() -> None:

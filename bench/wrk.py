@@ -15,11 +15,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from bench.harness import cpu_seconds, machine_busy_idle
+
 # One wrk thread: the generator stays on one core, leaving the other to the server.
 THREADS = 1
 # Above this share of its one core, wrk itself may be the bottleneck: no ratio is reported.
 GENERATOR_SATURATED = 0.9
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 SCRIPT = r"""
 local requests = {}
@@ -124,7 +125,7 @@ def run(
         *("-t", str(THREADS), "-c", str(connections), "-d", f"{seconds:g}s"),
         *("--timeout", "10s", "-s", str(script), url, "--", str(requests_file), str(pause_ms)),
     ]
-    server_before, machine_before = _cpu(server_pid), _machine()
+    server_before, machine_before = cpu_seconds(server_pid), machine_busy_idle()
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     # wait4 gives wrk's own rusage (its summary is a few lines: the pipe cannot fill first).
@@ -134,8 +135,9 @@ def run(
     output = process.stdout.read()
     process.stdout.close()
     elapsed = time.perf_counter() - started
-    server_cpu = (_cpu(server_pid) - server_before) / elapsed
-    busy, idle = (after - before for after, before in zip(_machine(), machine_before, strict=True))
+    server_cpu = (cpu_seconds(server_pid) - server_before) / elapsed
+    (busy_after, idle_after), (busy_before, idle_before) = machine_busy_idle(), machine_before
+    busy, idle = busy_after - busy_before, idle_after - idle_before
     line = next((ln for ln in output.splitlines() if ln.startswith("WRK_JSON ")), None)
     if line is None:
         raise RuntimeError(f"wrk said:\n{output}")
@@ -156,51 +158,3 @@ def run(
         server_cpu=round(server_cpu, 2),
         machine_idle=round(idle / (busy + idle), 3) if busy + idle else 0.0,
     )
-
-
-def _cpu(pid: int) -> float:
-    """CPU seconds of the process and of its children (the workers of a multi-worker server)."""
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(entry.name) == pid or int(fields[1]) == pid:
-            total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-    return total
-
-
-def _machine() -> tuple[int, int]:
-    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = values[3] + values[4]
-    return sum(values) - idle, idle
-
-
-def pid_listening(url: str) -> int:
-    """The process serving `url` (its port, from /proc/net/tcp and the processes' sockets)."""
-    port = urlsplit(url).port
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            fields = line.split()
-            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":
-                inodes.add(fields[9])
-    holders = set()
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            for fd in os.listdir(f"/proc/{pid}/fd"):
-                target = os.readlink(f"/proc/{pid}/fd/{fd}")
-                if target.startswith("socket:[") and target[8:-1] in inodes:
-                    holders.add(int(pid))
-                    break
-        except OSError:
-            continue
-    # Workers share their parent's socket: the server is the holder whose parent is none.
-    for holder in sorted(holders):
-        parent = int(Path(f"/proc/{holder}/stat").read_text().rsplit(")", 1)[1].split()[1])
-        if parent not in holders:
-            return holder
-    raise RuntimeError(f"no process listens on port {port}")
