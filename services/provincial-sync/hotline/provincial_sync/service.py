@@ -65,6 +65,26 @@ async def failures_since(session: AsyncSession, hours: float = 24) -> dict[str, 
     return {f"{outcome}:{code}": n for outcome, code, n in rows}
 
 
+def _matching(status: str, *also: Any, unit: str | None, kind: RecordKind | None) -> list[Any]:
+    """Documents of one status, and of one unit and one kind where those are given."""
+    conditions = [Document.status == status, *also]
+    if unit is not None:
+        conditions.append(Document.unit_name == unit)
+    if kind is not None:
+        conditions.append(Document.kind == kind)
+    return conditions
+
+
+def _requeued(by: str, note: str | None) -> dict[str, Any]:
+    """What a parked document becomes when it is sent again: due now, its refusals forgotten."""
+    return {
+        "status": "pending",
+        "refusals": 0,
+        "next_attempt_at": func.now(),
+        "last_message": f"re-queued by {by}" + (f": {note}" if note else ""),
+    }
+
+
 def _finding_filter(code: str | None) -> Any:
     if code is None:
         return True
@@ -81,12 +101,7 @@ async def worklist(
     limit: int,
 ) -> Worklist:
     """Blocked documents, oldest change first; counts by rule and by unit under the filters."""
-    conditions = [Document.status == "blocked", _finding_filter(code)]
-    if unit is not None:
-        conditions.append(Document.unit_name == unit)
-    if kind is not None:
-        conditions.append(Document.kind == kind)
-    where = and_(*conditions)
+    where = and_(*_matching("blocked", _finding_filter(code), unit=unit, kind=kind))
     total = await session.scalar(select(func.count()).where(where)) or 0
     finding = func.jsonb_array_elements(Document.findings).table_valued("value").alias("finding")
     rule = finding.c.value.op("->>")("code")
@@ -270,12 +285,7 @@ async def requeue(
     await session.execute(
         update(Document)
         .where(Document.kind == kind, Document.record_id == record_id)
-        .values(
-            status="pending",
-            refusals=0,
-            next_attempt_at=func.now(),
-            last_message=f"re-queued by {by}" + (f": {note}" if note else ""),
-        )
+        .values(_requeued(by, note))
     )
     return DocumentState(kind=kind, record_id=record_id, version=held.version, status="pending")
 
@@ -291,14 +301,9 @@ async def release_all(
 ) -> int:
     """A supervisor sends every document one rule blocks (in one unit, of one kind) as it is,
     each at its current version, with one reason; returns how many."""
-    conditions = [Document.status == "blocked", _finding_filter(code)]
-    if unit is not None:
-        conditions.append(Document.unit_name == unit)
-    if kind is not None:
-        conditions.append(Document.kind == kind)
     released = await session.scalars(
         update(Document)
-        .where(*conditions)
+        .where(*_matching("blocked", _finding_filter(code), unit=unit, kind=kind))
         .values(
             status="pending",
             released_version=Document.version,
@@ -322,22 +327,11 @@ async def requeue_all(
 ) -> int:
     """Send every parked document (refused with one code, of one unit, of one kind) again;
     returns how many."""
-    conditions = [Document.status == "parked"]
-    if code is not None:
-        conditions.append(Document.last_code == code)
-    if unit is not None:
-        conditions.append(Document.unit_name == unit)
-    if kind is not None:
-        conditions.append(Document.kind == kind)
+    refused_so = [Document.last_code == code] if code is not None else []
     requeued = await session.scalars(
         update(Document)
-        .where(*conditions)
-        .values(
-            status="pending",
-            refusals=0,
-            next_attempt_at=func.now(),
-            last_message=f"re-queued by {by}" + (f": {note}" if note else ""),
-        )
+        .where(*_matching("parked", *refused_so, unit=unit, kind=kind))
+        .values(_requeued(by, note))
         .returning(Document.record_id)
     )
     return len(requeued.all())
