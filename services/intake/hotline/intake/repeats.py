@@ -6,7 +6,7 @@ from datetime import timedelta
 from functools import cache
 from typing import Literal
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, false, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.intake import metrics
@@ -27,6 +27,7 @@ from hotline.shared.domain.text import decode_terms, text_matcher
 from hotline.shared.domain.units import HOTLINE_UNIT
 from hotline.shared.messaging.events import TicketMerged, TicketMergedData, utc_now
 from hotline.shared.messaging.outbox import add_events
+from hotline.shared.prepared import Prepared
 from hotline.shared.web.problems import Problem
 
 MAX_CANDIDATES = 50
@@ -85,26 +86,22 @@ async def find_repeat(
     if not caller_number and place is None:
         return None, []
     since = ticket.accepted_at - timedelta(days=options.repeat_window_days)
-    rows = (
-        await session.execute(
-            _candidates_query(bool(caller_number), place),
-            {
-                "caller": caller_number,
-                "code": ticket.location_code,
-                "address": ticket.address,
-                "category": ticket.category,
-                "since": since,
-                "until": ticket.accepted_at,
-            },
-        )
-    ).all()
+    by_caller = bool(caller_number)
+    values = {"category": ticket.category, "since": since, "until": ticket.accepted_at}
+    if by_caller:
+        values["caller"] = caller_number
+    if place is not None:
+        values["code"] = ticket.location_code
+    if place == "code and address":
+        values["address"] = ticket.address
+    rows = await _candidates_query(by_caller, place).fetch(session, values)
     matcher = text_matcher()
     candidates = [
         Candidate(
-            row.ticket_no,
-            same_caller=row.same_caller,
-            same_place=row.same_place,
-            match=matcher.similarity(decode_terms(row.substance), substance),
+            row["ticket_no"],
+            same_caller=row["same_caller"],
+            same_place=row["same_place"],
+            match=matcher.similarity(decode_terms(row["substance"]), substance),
         )
         for row in rows
     ]
@@ -205,9 +202,7 @@ def _place_kind(ticket: TicketIn) -> PlaceKind | None:
 
 
 @cache
-def _candidates_query(
-    by_caller: bool, place: PlaceKind | None
-) -> Select[str, str | None, bool, bool]:
+def _candidates_query(by_caller: bool, place: PlaceKind | None) -> Prepared:
     """Earlier originals of one category in the window, by the same caller or at the same
     precise place (built once per shape; the values are parameters)."""
     same_caller = Ticket.caller_number == bindparam("caller") if by_caller else None
@@ -219,7 +214,7 @@ def _candidates_query(
             Ticket.location_code == bindparam("code"), Ticket.address == bindparam("address")
         )
     matches = [condition for condition in (same_caller, same_place) if condition is not None]
-    return (
+    return Prepared(
         select(
             Ticket.ticket_no,
             Ticket.substance,

@@ -3,10 +3,12 @@ notices, read tickets back. What happens to a ticket afterwards is `lifecycle`; 
 the database `repeats`; bursts of one issue `bursts`."""
 
 from datetime import UTC, datetime
-from typing import cast
+from functools import cache
+from typing import NoReturn, cast
 from uuid import uuid4
 
-from sqlalchemy import Table, bindparam, select
+from asyncpg import Record
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,25 +44,52 @@ from hotline.shared.domain.working_days import LOCAL_TIME
 from hotline.shared.messaging import deliveries
 from hotline.shared.messaging.deliveries import Answer
 from hotline.shared.messaging.events import CallRecorded, CallRecordedData
-from hotline.shared.messaging.outbox import add_events
+from hotline.shared.messaging.outbox import add_events, outbox_row
+from hotline.shared.prepared import Prepared
 from hotline.shared.web.problems import Problem
 from hotline.shared.web.webhooks import VerifiedWebhook
 
 TICKETS = cast(Table, Ticket.__table__)
-# Built once, its values passed as parameters: a statement built per request with its values in
-# it costs more to build than to run.
-ACTIVE_NOTICES = select(OutageNotice).where(
-    OutageNotice.category == bindparam("category"),
-    OutageNotice.starts_at <= bindparam("at"),
-    OutageNotice.ends_at >= bindparam("at"),
+# The hot path's statements, built and compiled once, their values passed as parameters, run on
+# the session's asyncpg connection (a statement built per request costs more than it runs).
+ACTIVE_NOTICES = Prepared(
+    select(
+        OutageNotice.notice_id,
+        OutageNotice.issuer,
+        OutageNotice.area_codes,
+        OutageNotice.keywords,
+        OutageNotice.starts_at,
+        OutageNotice.text,
+    ).where(
+        OutageNotice.category == bindparam("category"),
+        OutageNotice.starts_at <= bindparam("at"),
+        OutageNotice.ends_at >= bindparam("at"),
+    )
 )
-NEXT_SERIAL = select(ticket_number_sequence.next_value())
+NEXT_SERIAL = Prepared(select(ticket_number_sequence.next_value()))
 INSERTED_COLUMNS = [c.key for c in TICKETS.columns if c.server_default is None]
-INSERT_TICKET = (
-    pg_insert(TICKETS)
-    .on_conflict_do_nothing(index_elements=["sender", "source_ticket_id"])
-    .returning(TICKETS.c.ticket_no)
-)
+
+
+@cache
+def _accepting(events: int, event_columns: tuple[str, ...]) -> Prepared:
+    """The ticket, its events (one or two) and the webhook's answer in one statement: returns
+    the ticket's number, or nothing when the sender already sent this ticket (and the caller
+    rolls back, claim and all)."""
+    inserted = (
+        pg_insert(TICKETS)
+        .values({name: bindparam(name, type_=TICKETS.c[name].type) for name in INSERTED_COLUMNS})
+        .on_conflict_do_nothing(index_elements=["sender", "source_ticket_id"])
+        .returning(TICKETS.c.ticket_no)
+        .cte("inserted")
+    )
+    outbox = messaging.outbox
+    rows = [
+        {name: bindparam(f"e{i}_{name}", type_=outbox.c[name].type) for name in event_columns}
+        for i in range(events)
+    ]
+    announced = insert(outbox).values(rows).cte("announced")
+    answered = deliveries.answer_statement(webhook_deliveries).cte("answered")
+    return Prepared(select(inserted.c.ticket_no).add_cte(announced, answered))
 
 
 async def record_call(
@@ -121,8 +150,8 @@ async def accept_ticket(
     candidates: list[Candidate] = []
     tell_caller = None
     if notice is not None:
-        handling_mode, status, resolution = "answered", "closed", notice.text
-        tell_caller = f"按{notice.issuer}的停限通知答复：{notice.text}"
+        handling_mode, status, resolution = "answered", "closed", notice["text"]
+        tell_caller = f"按{notice['issuer']}的停限通知答复：{notice['text']}"
         after_commit(session, metrics.NOTICE_ANSWERS.inc)
     elif ticket.repeat_of is not None:
         # The agent named the earlier ticket: the strongest evidence there is.
@@ -172,18 +201,13 @@ async def accept_ticket(
         new_facts=ticket.new_facts,
         repeat_of=decision.links_to if decision else None,
         repeat_rule=decision.rule.value if decision else None,
-        notice_id=notice.notice_id if notice else None,
+        notice_id=notice["notice_id"] if notice else None,
         handling_unit=HOTLINE_UNIT if closed_here else None,
         closed_at=ticket.accepted_at if closed_here else None,
         version=2 if closed_here else 1,
         substance=encode_terms(substance),
         repeat_candidates=[c.model_dump() for c in shown] or None,
         held_by_dispatch=handling_mode == "forward" and status == "open",
-    )
-    await _insert_or_conflict(session, row)
-    await add_events(session, messaging, *accepted_events(row))
-    after_commit(
-        session, metrics.TICKETS.labels(ticket.channel, ticket.request_type, handling_mode).inc
     )
     accepted = TicketAccepted(
         ticket_no=ticket_no,
@@ -196,7 +220,18 @@ async def accept_ticket(
         tell_caller=tell_caller,
         repeat_candidates=shown,
     )
-    return await deliveries.answer(session, webhook_deliveries, webhook, 201, accepted)
+    stored = Answer(201, accepted.model_dump(mode="json"))
+    events = [outbox_row(event) for event in accepted_events(row)]
+    values = {name: getattr(row, name) for name in INSERTED_COLUMNS}
+    for i, event in enumerate(events):
+        values |= {f"e{i}_{name}": value for name, value in event.items()}
+    values |= deliveries.answer_parameters(webhook, stored)
+    if await _accepting(len(events), tuple(events[0])).fetchval(session, values) is None:
+        await _already_accepted(session, row)
+    after_commit(
+        session, metrics.TICKETS.labels(ticket.channel, ticket.request_type, handling_mode).inc
+    )
+    return stored
 
 
 async def post_notice(
@@ -251,37 +286,31 @@ def _masked(ticket: TicketPublic) -> TicketPublic:
     return ticket.model_copy(update={"caller_number": phones.mask(number) if number else None})
 
 
-async def _matching_notice(session: AsyncSession, ticket: TicketIn) -> OutageNotice | None:
+async def _matching_notice(session: AsyncSession, ticket: TicketIn) -> Record | None:
     """The most specific active notice for this place and category that the caller's words name."""
     if ticket.location_code is None:
         return None
-    notices = (
-        await session.scalars(
-            ACTIVE_NOTICES, {"category": ticket.category, "at": ticket.accepted_at}
-        )
-    ).all()
+    notices = await ACTIVE_NOTICES.fetch(
+        session, {"category": ticket.category, "at": ticket.accepted_at}
+    )
     code = ticket.location_code
     matching = [
-        (max(len(area) for area in n.area_codes if code.startswith(area)), n.starts_at, n)
+        (max(len(area) for area in n["area_codes"] if code.startswith(area)), n["starts_at"], n)
         for n in notices
-        if any(code.startswith(area) for area in n.area_codes)
-        and any(word in ticket.content for word in n.keywords)
+        if any(code.startswith(area) for area in n["area_codes"])
+        and any(word in ticket.content for word in n["keywords"])
     ]
     return max(matching, key=lambda match: (match[0], match[1]))[2] if matching else None
 
 
 async def _next_ticket_no(session: AsyncSession, accepted_at: datetime, prefix: str) -> str:
-    serial = await session.scalar(NEXT_SERIAL)
+    serial = await NEXT_SERIAL.fetchval(session)
     return f"{prefix}{accepted_at.astimezone(LOCAL_TIME):%Y%m%d}{serial:07d}"
 
 
-async def _insert_or_conflict(session: AsyncSession, row: Ticket) -> None:
-    """Insert the ticket in one statement (no look-up first, no unit of work); one the sender
-    already sent, under another webhook id (or racing this one), is a 409 naming it."""
-    values = {name: getattr(row, name) for name in INSERTED_COLUMNS}
-    inserted = await session.scalar(INSERT_TICKET, values)
-    if inserted is not None:
-        return
+async def _already_accepted(session: AsyncSession, row: Ticket) -> NoReturn:
+    """The sender already sent this ticket, under another webhook id (or racing this one):
+    a 409 naming it."""
     existing = await session.scalar(
         select(Ticket.ticket_no).where(
             Ticket.sender == row.sender, Ticket.source_ticket_id == row.source_ticket_id

@@ -70,19 +70,18 @@ async def add_events(session: AsyncSession, tables: MessagingTables, *events: Ev
     """Write events to the outbox inside the session's transaction."""
     if not events:
         return
-    await session.execute(
-        insert(tables.outbox),
-        [
-            {
-                "event_id": event.id,
-                "event_type": event.type,
-                "topic": event.topic,
-                "key": event.key,
-                "payload": event.model_dump(mode="json"),
-            }
-            for event in events
-        ],
-    )
+    await session.execute(insert(tables.outbox), [outbox_row(event) for event in events])
+
+
+def outbox_row(event: Event) -> dict[str, Any]:
+    """The outbox row of an event: its columns' values (for a statement of one's own)."""
+    return {
+        "event_id": event.id,
+        "event_type": event.type,
+        "topic": event.topic,
+        "key": event.key,
+        "payload": event.model_dump(mode="json"),
+    }
 
 
 class BrokerEpoch:
