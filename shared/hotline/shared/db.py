@@ -6,7 +6,8 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData, event, text
+from sqlalchemy.engine import AdaptedConnection
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import (
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 log = logging.getLogger(__name__)
 
@@ -44,18 +46,37 @@ def create_engine(
     connect_timeout: float = 5.0,
     pool_timeout: float = 10.0,
 ) -> AsyncEngine:
-    """An asyncpg engine; `pool_pre_ping` so a restarted database is survived, not reported,
-    bounded waits for a connection, and `hide_parameters` so no phone number reaches a log
-    through an SQL error."""
-    return create_async_engine(
+    """An asyncpg engine: each connection is pinged as it is checked out, so a restarted
+    database is survived, not reported; bounded waits for a connection; and `hide_parameters`
+    so no phone number reaches a log through an SQL error."""
+    engine = create_async_engine(
         database_url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
         pool_timeout=pool_timeout,
         hide_parameters=True,
         connect_args={"timeout": connect_timeout},
     )
+    event.listen(engine.sync_engine.pool, "checkout", _ping)
+    return engine
+
+
+# One round trip (`pool_pre_ping` takes three with asyncpg, BEGIN, its ping and ROLLBACK, for
+# PgBouncer's transaction mode, which we do not use).
+_PING = "SELECT 1"
+
+
+def _ping(
+    dbapi_connection: AdaptedConnection, record: ConnectionPoolEntry, proxy: PoolProxiedConnection
+) -> None:
+    """A connection the server closed or that no longer answers is discarded, and the pool
+    checks out another (a new one if need be)."""
+    try:
+        if dbapi_connection.driver_connection.is_closed():
+            raise ConnectionError("closed by the server")
+        dbapi_connection.run_async(lambda driver: driver.execute(_PING))
+    except Exception as error:
+        raise DisconnectionError("a pooled connection no longer answers") from error
 
 
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:
