@@ -25,7 +25,7 @@ from hotline.intake.schemas import (
     TicketPublic,
 )
 from hotline.shared.messaging.deliveries import Answer
-from hotline.shared.web.deps import DbSession
+from hotline.shared.web.deps import DbSession, Runtime, request_transaction
 from hotline.shared.web.schemas import TicketNo
 from hotline.shared.web.webhooks import signed_body_openapi
 
@@ -58,13 +58,13 @@ async def post_call(call: CallWebhook, session: DbSession) -> JSONResponse:
     responses=PROBLEMS,
     openapi_extra=signed_body_openapi(TicketIn),
 )
-async def post_ticket(ticket: TicketWebhook, session: DbSession, context: Context) -> JSONResponse:
+async def post_ticket(ticket: TicketWebhook, runtime: Runtime, context: Context) -> JSONResponse:
     """Accept a ticket (工单): returns its number and the decision the agent tells the caller."""
-    return _respond(
-        await service.accept_ticket(
+    async with request_transaction(runtime) as session:  # the hot path: no generator dependency
+        answer = await service.accept_ticket(
             session, ticket.body, webhook=ticket.webhook, options=context.options
         )
-    )
+    return _respond(answer)
 
 
 @router.post(
