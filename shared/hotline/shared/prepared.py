@@ -125,7 +125,10 @@ def _as_the_driver_returns_it(type_: TypeEngine[Any], dialect: Dialect) -> bool:
         return True
     if isinstance(type_, ARRAY):
         return not type_.as_tuple and _as_the_driver_returns_it(type_.item_type, dialect)
-    return type_.dialect_impl(dialect).result_processor(dialect, None) is None
+    try:
+        return type_.dialect_impl(dialect).result_processor(dialect, None) is None
+    except (TypeError, ValueError):  # a processor that depends on the column's type code
+        return False
 
 
 def _result_columns(statement: ClauseElement) -> Sequence[Any]:
