@@ -1,17 +1,16 @@
 """Every list, queue, count and timer query of dispatch is served by an index at 100,000
 tickets (EXPLAIN on the real PostgreSQL, inside a transaction that is rolled back)."""
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import Select, text
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline.dispatch import queries
 from hotline.shared.migrations import upgrade
+from tests.query_plans import explain, scans
 
 TICKETS = 100_000
 AnySelect = Select[*tuple[Any, ...]]
@@ -64,29 +63,6 @@ def plans() -> dict[str, AnySelect]:
         "tickets past their deadline": queries.past_deadline(NOW, 500),
         "deadlines near": queries.deadline_near(NOW, 24, 500),
     }
-
-
-async def explain(connection: AsyncConnection, query: AnySelect) -> dict[str, Any]:
-    compiled = query.compile(
-        dialect=postgresql.dialect(),  # type: ignore[no-untyped-call]
-        compile_kwargs={"literal_binds": True},
-    )
-    rows = await connection.execute(text(f"EXPLAIN (FORMAT JSON) {compiled}"))
-    document = rows.scalar_one()
-    plan: dict[str, Any] = (json.loads(document) if isinstance(document, str) else document)[0][
-        "Plan"
-    ]
-    return plan
-
-
-def scans(plan: dict[str, Any]) -> list[tuple[str, str]]:
-    """(node type, relation) of every scan in the plan."""
-    found = []
-    if "Relation Name" in plan:
-        found.append((plan["Node Type"], plan["Relation Name"]))
-    for child in plan.get("Plans", []):
-        found.extend(scans(child))
-    return found
 
 
 @pytest.mark.slow
