@@ -102,6 +102,10 @@ class Ticket(Base):
     # Dispatch holds it (forwarded and open at acceptance, or handed over after a reopening).
     held_by_dispatch: Mapped[bool] = mapped_column(Boolean, server_default="false")
     merged_by: Mapped[str | None] = mapped_column(Text)
+    # Where dispatch sent it and by when that unit must reply (from `ticket.dispatched` and an
+    # approved extension), so a citizen who asks (Open311) is told who holds it.
+    dispatched_unit: Mapped[str | None] = mapped_column(Text)
+    deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
