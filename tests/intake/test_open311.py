@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline.intake.models import Open311Request, Ticket, webhook_deliveries
+from hotline.intake.open311.service import scrub_phones
 from hotline.shared.migrations import upgrade
 from tests.conftest import Servers
 from tests.dispatch.conftest import Dispatch, dispatch  # noqa: F401 (fixture)
@@ -393,3 +394,23 @@ async def test_our_own_routes_keep_problem_json(open311: IntakeClient) -> None:
     answer = await open311.http.get("/v1/tickets/SY1")
 
     assert answer.headers["content-type"] == "application/problem+json"
+
+
+def test_numbers_written_into_a_text_are_masked_and_nothing_else_is() -> None:
+    text = "请联系13812345678或0739-5221234，工单SY202202010000123，地点430503001002，2022年2月1日"
+
+    scrubbed = scrub_phones(text)
+
+    assert scrubbed == (
+        "请联系138****5678或073****1234，工单SY202202010000123，地点430503001002，2022年2月1日"
+    )
+
+
+async def test_the_request_form_is_documented(open311: IntakeClient) -> None:
+    schema = (await open311.http.get("/openapi.json")).json()
+
+    body = schema["paths"]["/open311/v2/requests.json"]["post"]["requestBody"]
+    form = body["content"]["application/x-www-form-urlencoded"]["schema"]
+    assert {"api_key", "service_code", "lat", "long", "address_id", "description"} <= set(
+        form["properties"]
+    )

@@ -175,7 +175,18 @@ async def list_services(context: Context) -> list[Open311Service]:
     return service.services(context.options)
 
 
-@router.post("/requests.json", status_code=201, responses=ERRORS)
+@router.post(
+    "/requests.json",
+    status_code=201,
+    responses=ERRORS,
+    # The form is read by hand (`request_form`): its schema still belongs in the docs.
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {FORM_MEDIA_TYPE: {"schema": RequestForm.model_json_schema()}},
+        }
+    },
+)
 async def post_request(
     form: Form, channel: Channel, request: Request, session: DbSession, context: Context
 ) -> list[RequestCreated]:
