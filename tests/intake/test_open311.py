@@ -4,6 +4,7 @@ the webhook's rules, is routed, and its status names the unit that holds it."""
 
 import json
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -414,3 +415,61 @@ async def test_the_request_form_is_documented(open311: IntakeClient) -> None:
     assert {"api_key", "service_code", "lat", "long", "address_id", "description"} <= set(
         form["properties"]
     )
+
+
+async def test_an_approved_extension_moves_the_expected_time_and_an_accepted_return_the_unit(
+    open311: IntakeClient,
+    dispatch: Dispatch,  # noqa: F811
+) -> None:
+    ticket_no = (await post(open311, shaoyang_request())).json()[0]["service_request_id"]
+
+    async def routed() -> bool:
+        return (await read(open311, ticket_no))["agency_responsible"] is not None
+
+    await wait_until(routed, within=60, what="intake to learn the unit")
+    housing = await dispatch.key_for("U009")
+    deadline = datetime.fromisoformat((await read(open311, ticket_no))["expected_datetime"])
+    later = deadline + timedelta(days=5)
+    asked = await dispatch.http.post(
+        f"/v1/unit/tickets/{ticket_no}/extension",
+        headers=housing,
+        json={
+            "reason": "需协调电梯维保单位更换主板，配件到货较慢",
+            "requested_deadline": later.isoformat(),
+        },
+    )
+    approved = await dispatch.http.post(
+        f"/v1/tickets/{ticket_no}/extension-review",
+        headers=dispatch.as_supervisor(),
+        json={"accept": True},
+    )
+
+    async def extended() -> bool:
+        expected = (await read(open311, ticket_no))["expected_datetime"]
+        return datetime.fromisoformat(expected) == later
+
+    await wait_until(extended, within=60, what="intake to learn the new deadline")
+    returned = await dispatch.http.post(
+        f"/v1/unit/tickets/{ticket_no}/return",
+        headers=housing,
+        json={"reason": "电梯维修属物业服务合同纠纷，应由城管执法局处理"},
+    )
+    accepted = await dispatch.http.post(
+        f"/v1/tickets/{ticket_no}/return-review",
+        headers=dispatch.as_supervisor(),
+        json={"accept": True},
+    )
+
+    async def unassigned() -> bool:
+        return (await read(open311, ticket_no))["agency_responsible"] is None
+
+    await wait_until(unassigned, within=60, what="intake to learn the return")
+    waiting = await read(open311, ticket_no)
+
+    assert (asked.status_code, approved.status_code) == (200, 200), approved.text
+    assert (returned.status_code, accepted.status_code) == (200, 200), accepted.text
+    # The three other units of 城乡建设类 are equal: a supervisor decides, and the citizen is
+    # told it waits for one.
+    assert accepted.json()["state"] == "manual"
+    assert (waiting["status"], waiting["status_notes"]) == ("open", "已受理，待转交承办单位")
+    assert waiting["expected_datetime"] is None
