@@ -285,8 +285,13 @@ async def test_a_retry_with_the_same_idempotency_key_gets_the_first_answer(
     first = await post(open311, form, **{"idempotency-key": "app-7f3a-0001"})
     again = await post(open311, form, **{"idempotency-key": "app-7f3a-0001"})
 
+    other_body = await post(open311, shaoyang_request(), **{"idempotency-key": "app-7f3a-0001"})
+    spaces = await post(open311, form, **{"idempotency-key": "  "})
+
     assert again.status_code == 201
     assert again.json() == first.json()
+    assert assert_spec_error(other_body, 409)[0].startswith("Idempotency-Key: ")
+    assert assert_spec_error(spaces, 400)[0].startswith("Idempotency-Key: ")
     assert (
         await open311.scalar(select(func.count()).where(Ticket.source_ticket_id == "app-7f3a-0001"))
         == 1

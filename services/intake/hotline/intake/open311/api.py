@@ -192,11 +192,16 @@ async def post_request(
 ) -> list[RequestCreated]:
     """Report an issue (form-encoded, with the channel's api_key): it becomes a ticket by the
     ticket webhook's rules. An `Idempotency-Key` header makes a retry return the first answer."""
+    key = request.headers.get("idempotency-key")
+    if key is not None and not _valid_id(key):
+        raise Problem(
+            400, "validation-error", "1 to 64 letters, digits, _ . -", field="Idempotency-Key"
+        )
     created = await service.create_request(
         session,
         form,
         channel=channel,
-        request_key=request.headers.get("idempotency-key"),
+        request_key=key,
         body_sha256=request.state.form_sha256,
         options=context.options,
     )

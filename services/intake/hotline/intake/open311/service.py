@@ -42,6 +42,7 @@ OPEN311_FIELDS = {
     "address": "address_string",
     "content": "description",
     "accepted_at": "requested_datetime",
+    "webhook-id": "Idempotency-Key",
 }
 # Numbers a citizen or a unit may have written into a text shown to anyone (mobile, landline
 # with its area code): masked, as everywhere else.
