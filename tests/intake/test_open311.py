@@ -178,6 +178,14 @@ async def test_the_specs_example_request_is_refused_for_its_api_key_first(
     assert assert_spec_error(answer, 403) == ["api_key: Invalid api_key received"]
 
 
+async def test_without_a_key_nothing_of_the_form_is_judged(open311: IntakeClient) -> None:
+    keyless = dict(parse_qsl(SPEC_POST_BODY)) | {"api_key": "", "lat": "north"}
+
+    answer = await post(open311, keyless)
+
+    assert assert_spec_error(answer, 403) == ["api_key: api_key was not provided"]
+
+
 async def test_the_specs_example_request_with_our_key_names_the_service_code_it_lacks(
     open311: IntakeClient,
 ) -> None:

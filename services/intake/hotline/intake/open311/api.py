@@ -106,7 +106,7 @@ def _query_field(location: Any) -> str:
 router = APIRouter(prefix="/open311/v2", tags=["Open311 GeoReport v2"], route_class=Open311Route)
 
 
-async def request_form(request: Request) -> RequestForm:
+async def form_fields(request: Request) -> dict[str, str]:
     """The form as the spec sends it (urlencoded UTF-8); a field sent empty is one not sent."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != FORM_MEDIA_TYPE:
@@ -126,6 +126,30 @@ async def request_form(request: Request) -> RequestForm:
             raise Problem(400, "validation-error", f"{name} sent twice", field=name)
         fields[name] = value
     request.state.form_sha256 = hashlib.sha256(raw).hexdigest()
+    return fields
+
+
+Fields = Annotated[dict[str, str], Depends(form_fields)]
+
+
+async def form_channel(request: Request, fields: Fields) -> Open311Channel:
+    """The channel whose API key the form carries (HOTLINE_INTAKE_OPEN311_API_KEYS), checked
+    before anything else of the form is: a client without a key learns nothing of it."""
+    keys = context_of(request).options.open311_api_keys or {}
+    given = fields.get("api_key", "").strip().encode()
+    for channel, secrets in keys.items():
+        for secret in secrets:
+            if given and hmac.compare_digest(given, secret.get_secret_value().encode()):
+                return channel
+    reason = "api_key was not provided" if not given else "Invalid api_key received"
+    raise Problem(403, "invalid-api-key", reason, field="api_key")
+
+
+Channel = Annotated[Open311Channel, Depends(form_channel)]
+
+
+async def request_form(fields: Fields, channel: Channel) -> RequestForm:
+    """The form's fields validated, once its key held."""
     try:
         return RequestForm.model_validate(fields)
     except ValidationError as error:
@@ -141,21 +165,6 @@ async def request_form(request: Request) -> RequestForm:
 
 
 Form = Annotated[RequestForm, Depends(request_form)]
-
-
-async def form_channel(request: Request, form: Form) -> Open311Channel:
-    """The channel whose API key the form carries (HOTLINE_INTAKE_OPEN311_API_KEYS)."""
-    keys = context_of(request).options.open311_api_keys or {}
-    given = (form.api_key or "").encode()
-    for channel, secrets in keys.items():
-        for secret in secrets:
-            if given and hmac.compare_digest(given, secret.get_secret_value().encode()):
-                return channel
-    reason = "api_key was not provided" if not given else "Invalid api_key received"
-    raise Problem(403, "invalid-api-key", reason, field="api_key")
-
-
-Channel = Annotated[Open311Channel, Depends(form_channel)]
 
 
 def _comma_list(value: str | None, field: str, pattern: str | None = None) -> list[str]:
