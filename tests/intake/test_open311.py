@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline.intake.models import Open311Request, Ticket, webhook_deliveries
@@ -300,6 +300,23 @@ async def test_a_retry_with_the_same_idempotency_key_gets_the_first_answer(
     assert again.json() == first.json()
     assert assert_spec_error(other_body, 409)[0].startswith("Idempotency-Key: ")
     assert assert_spec_error(spaces, 400)[0].startswith("Idempotency-Key: ")
+
+
+async def test_a_key_used_again_after_the_retention_window_is_a_conflict_not_a_new_ticket(
+    open311: IntakeClient,
+) -> None:
+    form = shaoyang_request()
+    first = (await post(open311, form, **{"idempotency-key": "web-old-0001"})).json()[0]
+    async with open311.engine.begin() as connection:  # forgotten, as after the window
+        await connection.execute(
+            delete(webhook_deliveries).where(webhook_deliveries.c.webhook_id == "web-old-0001")
+        )
+
+    again = await post(open311, form, **{"idempotency-key": "web-old-0001"})
+
+    assert assert_spec_error(again, 409) == [
+        f"Idempotency-Key: This ticket was already accepted as {first['service_request_id']}."
+    ]
     assert (
         await open311.scalar(select(func.count()).where(Ticket.source_ticket_id == "app-7f3a-0001"))
         == 1

@@ -43,6 +43,7 @@ OPEN311_FIELDS = {
     "content": "description",
     "accepted_at": "requested_datetime",
     "webhook-id": "Idempotency-Key",
+    "source_ticket_id": "Idempotency-Key",
 }
 # Numbers a citizen or a unit may have written into a text shown to anyone (mobile, landline
 # with its area code): masked, as everywhere else.
