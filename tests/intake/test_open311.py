@@ -394,6 +394,10 @@ async def test_requests_are_found_by_id_status_and_code_within_ninety_days(
         "/open311/v2/requests.json", params={"start_date": "2022-01-01T00:00:00"}
     )
     bad_status = await open311.http.get("/open311/v2/requests.json", params={"status": "done"})
+    empty = await open311.http.get(
+        "/open311/v2/requests.json", params={"start_date": "", "status": "", "service_code": ""}
+    )
+    nul = await open311.http.get("/open311/v2/requests.json", params={"service_code": "城\x00"})
     unknown = await open311.http.get("/open311/v2/requests/SY000000000.json")
 
     assert {r["service_request_id"] for r in by_id.json()} == {one, two}
@@ -406,6 +410,9 @@ async def test_requests_are_found_by_id_status_and_code_within_ninety_days(
     ]
     assert assert_spec_error(no_zone, 400)[0].startswith("start_date: ")
     assert assert_spec_error(bad_status, 400) == ["status: done is not valid"]
+    # Sent empty is not sent (the spec's "optional"): the last 90 days, every status and code.
+    assert {one, two} <= {r["service_request_id"] for r in empty.json()}
+    assert assert_spec_error(nul, 400) == ["service_code: contains a NUL character"]
     assert assert_spec_error(unknown, 404) == [
         "service_request_id: service_request_id SY000000000 was not found"
     ]

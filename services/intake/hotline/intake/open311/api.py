@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from pydantic import AwareDatetime, ValidationError
+from pydantic import AwareDatetime, TypeAdapter, ValidationError
 
 from hotline.intake.config import Open311Channel
 from hotline.intake.deps import Context, context_of
@@ -167,7 +167,23 @@ async def request_form(fields: Fields, channel: Channel) -> RequestForm:
 Form = Annotated[RequestForm, Depends(request_form)]
 
 
+W3_TIME = TypeAdapter(AwareDatetime)
+
+
+def _w3_time(value: str | None, field: str) -> datetime | None:
+    """A w3 time with its zone; sent empty, it was not sent (the spec's "optional")."""
+    if not value:
+        return None
+    try:
+        return W3_TIME.validate_python(value)
+    except ValidationError as error:
+        message = "a w3 time with its zone, e.g. 2010-01-01T00:00:00Z"
+        raise Problem(400, "validation-error", message, field=field) from error
+
+
 def _comma_list(value: str | None, field: str, pattern: str | None = None) -> list[str]:
+    if value and "\x00" in value:
+        raise Problem(400, "validation-error", "contains a NUL character", field=field)
     items = [item.strip() for item in (value or "").split(",") if item.strip()]
     if len(items) > MAX_IDS:
         raise Problem(400, "validation-error", f"at most {MAX_IDS} values", field=field)
@@ -222,8 +238,8 @@ async def list_requests(
     session: DbSession,
     service_request_id: Annotated[str | None, Query(max_length=6500)] = None,
     service_code: Annotated[str | None, Query(max_length=2000)] = None,
-    start_date: AwareDatetime | None = None,
-    end_date: AwareDatetime | None = None,
+    start_date: Annotated[str | None, Query(max_length=40)] = None,
+    end_date: Annotated[str | None, Query(max_length=40)] = None,
     status: Annotated[str | None, Query(max_length=20)] = None,
 ) -> list[ServiceRequestPublic]:
     """Requests made through Open311 and where they stand (public; no names or numbers)."""
@@ -232,8 +248,8 @@ async def list_requests(
         session,
         ids=_comma_list(service_request_id, "service_request_id", IDENTIFIER_PATTERN[1:-1]),
         codes=_comma_list(service_code, "service_code"),
-        start=start_date,
-        end=end_date,
+        start=_w3_time(start_date, "start_date"),
+        end=_w3_time(end_date, "end_date"),
         statuses=[s for s in OPEN311_STATUSES if s in statuses],
         now=datetime.now(UTC),
     )
