@@ -1,5 +1,7 @@
 """Routing by suggestion and remit; the reply rules; API key handling."""
 
+import dataclasses
+
 from hotline.dispatch import credentials
 from hotline.dispatch.routing import UnitRemit, choose_unit
 from hotline.dispatch.service import reply_findings
@@ -48,6 +50,63 @@ def test_the_district_takes_what_only_it_covers_and_a_returning_unit_is_never_ch
     assert route is not None
     assert route.unit_id == "U001"
     assert after_return is None
+
+
+# The four units the seed gives 城乡建设类, as a registry with one district office added.
+BUILDING = [
+    UnitRemit("U009", "市住房和城乡建设局", ["城乡建设类"], ["4305"], priority=10),
+    UnitRemit("U016", "市城市管理和综合执法局", ["城乡建设类"], ["4305"]),
+    UnitRemit("U029", "市不动产登记中心", ["城乡建设类"], ["4305"]),
+    UnitRemit("U053", "市自然资源和规划局", ["城乡建设类"], ["4305"]),
+]
+DAXIANG_OFFICE = UnitRemit("T100", "大祥区城管执法大队", ["城乡建设类"], ["430503"])
+
+
+def test_units_of_one_category_are_told_apart_by_the_tickets_district_first() -> None:
+    in_daxiang = choose_unit(
+        [*BUILDING, DAXIANG_OFFICE],
+        category="城乡建设类",
+        location_code="430503001",
+        suggested=None,
+    )
+    in_shuangqing = choose_unit(
+        [*BUILDING, DAXIANG_OFFICE],
+        category="城乡建设类",
+        location_code="430502001",
+        suggested=None,
+    )
+
+    assert in_daxiang is not None
+    assert (in_daxiang.unit_id, in_daxiang.how) == ("T100", "routed")
+    # Outside its district the office does not fit: the city bureaus' priority decides.
+    assert in_shuangqing is not None
+    assert in_shuangqing.unit_id == "U009"
+
+
+def test_units_of_one_category_and_area_are_told_apart_by_their_priority() -> None:
+    route = choose_unit(BUILDING, category="城乡建设类", location_code="430511", suggested=None)
+
+    assert route is not None
+    assert (route.unit_id, route.how) == ("U009", "routed")
+
+
+def test_units_equal_in_category_area_and_priority_go_to_the_supervisors_queue() -> None:
+    no_lead = [dataclasses.replace(unit, priority=0) for unit in BUILDING]
+    two_leads = [dataclasses.replace(unit, priority=10) for unit in BUILDING[:2]] + BUILDING[2:]
+
+    def route(units: list[UnitRemit]) -> object:
+        return choose_unit(units, category="城乡建设类", location_code="430511", suggested=None)
+
+    assert route(no_lead) is None
+    assert route(two_leads) is None
+
+
+def test_the_lead_that_returned_a_ticket_leaves_the_rest_to_the_supervisors() -> None:
+    route = choose_unit(
+        BUILDING, category="城乡建设类", location_code="430511", suggested=None, excluding="U009"
+    )
+
+    assert route is None
 
 
 def test_a_perfunctory_reply_is_refused_naming_the_rule_and_the_part() -> None:

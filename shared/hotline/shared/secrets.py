@@ -23,6 +23,12 @@ DEVELOPMENT_OPERATOR_TOKEN = "development-only-operator-token"
 DEVELOPMENT_INTAKE_READER_TOKEN = "development-only-reader-token"
 DEVELOPMENT_INTAKE_SUPERVISOR_TOKEN = "development-only-intake-supervisor-token"
 DEVELOPMENT_CALL_CENTRE_SECRET = "whsec_ZGV2ZWxvcG1lbnQtb25seS1jYWxsLWNlbnRyZS1zZWNyZXQ="
+# Open311 API keys, one per channel (the city's website, its app, its WeChat account).
+DEVELOPMENT_OPEN311_KEYS = {
+    "web": "development-only-open311-web-key",
+    "app": "development-only-open311-app-key",
+    "wechat": "development-only-open311-wechat-key",
+}
 DEVELOPMENT_DISPATCH_SUPERVISOR_TOKEN = "development-only-supervisor-token"
 DEVELOPMENT_CALLBACK_SECRET = "whsec_ZGV2ZWxvcG1lbnQtb25seS1jYWxsYmFjay1zZWNyZXQ="
 DEVELOPMENT_AGENT_TOKEN = "development-only-agent-token"
@@ -44,6 +50,7 @@ PUBLISHED = frozenset(
         DEVELOPMENT_INTAKE_READER_TOKEN,
         DEVELOPMENT_INTAKE_SUPERVISOR_TOKEN,
         DEVELOPMENT_CALL_CENTRE_SECRET,
+        *DEVELOPMENT_OPEN311_KEYS.values(),
         DEVELOPMENT_DISPATCH_SUPERVISOR_TOKEN,
         DEVELOPMENT_CALLBACK_SECRET,
         DEVELOPMENT_AGENT_TOKEN,

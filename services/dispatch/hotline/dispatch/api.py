@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from hotline.dispatch import service, units
+from hotline.dispatch import directory, service, units
 from hotline.dispatch.deps import Context, CurrentUnit, Supervisor
 from hotline.dispatch.schemas import (
     CredentialIssued,
@@ -20,6 +20,7 @@ from hotline.dispatch.schemas import (
     TicketForUnit,
     TicketPage,
     UnitCreate,
+    UnitInDirectory,
     UnitPublic,
     UnitUpdate,
 )
@@ -38,6 +39,8 @@ MAX_PAGE = 10_000
 
 unit_router = APIRouter(prefix="/v1/unit", tags=["unit API"], responses=PROBLEMS)
 supervisor_router = APIRouter(prefix="/v1", tags=["supervisors"], responses=PROBLEMS)
+# Public: the units' names, categories and areas are the catalogue a vendor's desk client shows.
+directory_router = APIRouter(prefix="/v1", tags=["directory"])
 
 
 @unit_router.get("/tickets")
@@ -178,3 +181,9 @@ async def review_reply(
 ) -> StepDone:
     """Accept a reply (the ticket closes) or send it back to the unit."""
     return await service.review_reply(session, ticket_no, body, supervisor)
+
+
+@directory_router.get("/units/directory")
+async def unit_directory(session: DbSession) -> list[UnitInDirectory]:
+    """The units that take tickets, with their categories and areas (public; no contacts)."""
+    return await directory.unit_directory(session)

@@ -1,6 +1,6 @@
 """The dispatch service's application: `uvicorn hotline.dispatch.main:app`."""
 
-from hotline.dispatch.api import supervisor_router, unit_router
+from hotline.dispatch.api import directory_router, supervisor_router, unit_router
 from hotline.dispatch.config import DispatchSettings
 from hotline.dispatch.consumers import consumers
 from hotline.dispatch.deps import build_context
@@ -20,5 +20,5 @@ app = create_service_app(
     ),
     title="12345 hotline — dispatch",
     description="Forwards tickets to handling units (承办单位) and tracks their deadlines.",
-    routers=[unit_router, supervisor_router],
+    routers=[unit_router, supervisor_router, directory_router],
 )

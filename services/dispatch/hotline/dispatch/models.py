@@ -38,6 +38,8 @@ class Unit(Timestamped, Base):
     location_prefixes: Mapped[list[str]] = mapped_column(ARRAY(Text))
     contact: Mapped[str | None] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Among units that fit a ticket equally, the higher takes it (routing's last tie-break).
+    priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class UnitCredential(Base):

@@ -13,6 +13,8 @@ class UnitRemit:
     name: str
     categories: Sequence[str]
     location_prefixes: Sequence[str]
+    # Breaks a tie between units that fit equally (the lead bureau of a category); 0: none.
+    priority: int = 0
 
 
 @dataclass(frozen=True)
@@ -30,14 +32,16 @@ def choose_unit(
     excluding: str | None = None,
 ) -> Route | None:
     """The suggested unit (by id or name) if it takes tickets; else the one unit whose remit
-    fits best (a named category beats "all", a longer location prefix beats a shorter one);
-    None when none fits or two fit equally: a supervisor decides."""
+    fits best: a named category beats "all", then the area nearest the ticket's place (a longer
+    location prefix beats a shorter one), then the higher configured priority. None when none
+    fits, or when two fit equally on all three (no area and no priority tells them apart): a
+    supervisor decides."""
     candidates = [unit for unit in units if unit.unit_id != excluding]
     if suggested:
         for unit in candidates:
             if suggested in (unit.unit_id, unit.name):
                 return Route(unit.unit_id, "suggested")
-    scored: list[tuple[tuple[int, int], UnitRemit]] = []
+    scored: list[tuple[tuple[int, int, int], UnitRemit]] = []
     for unit in candidates:
         if category in unit.categories:
             category_fit = 2
@@ -55,7 +59,7 @@ def choose_unit(
         )
         if place_fit < 0:
             continue
-        scored.append(((category_fit, place_fit), unit))
+        scored.append(((category_fit, place_fit, unit.priority), unit))
     if not scored:
         return None
     scored.sort(key=lambda pair: pair[0], reverse=True)

@@ -39,6 +39,12 @@ class UnitBase(Strict):
         description='Location-code prefixes it serves; "4305" is city-wide',
     )
     contact: Annotated[str, StringConstraints(max_length=200)] | None = None
+    priority: int = Field(
+        default=0,
+        ge=0,
+        le=1000,
+        description="Among units that fit a ticket equally, the higher takes it; 0: none",
+    )
 
 
 class UnitCreate(UnitBase):
@@ -54,6 +60,7 @@ class UnitUpdate(Strict):
     categories: list[Category] | None = Field(default=None, max_length=50)
     location_prefixes: list[LocationPrefix] | None = Field(default=None, max_length=50)
     contact: Annotated[str, StringConstraints(max_length=200)] | None = None
+    priority: int | None = Field(default=None, ge=0, le=1000)
     active: bool | None = None
 
 
@@ -197,3 +204,18 @@ class SupervisorQueue(BaseModel):
     manual: list[TicketForSupervisor]
     requests: list[PendingRequest]
     replies: list[PendingReply]
+
+
+class AreaPublic(BaseModel):
+    code: str = Field(description='A location-code prefix (GB/T 2260): "4305" is city-wide')
+    name: str | None = Field(description="The city or district it names, where we know it")
+
+
+class UnitInDirectory(BaseModel):
+    """A unit as the public directory shows it: for pick lists, never who to call there."""
+
+    unit_id: str
+    name: str = Field(description="What `suggested_unit` of a ticket may name")
+    kind: UnitKind
+    categories: list[str] = Field(description='Categories it handles; "*" for all')
+    areas: list[AreaPublic] = Field(description="Where it serves")

@@ -677,7 +677,7 @@ async def _cancel_pending_requests(session: AsyncSession, ticket_no: str, now: d
 async def _remits(session: AsyncSession) -> list[UnitRemit]:
     """The active units' remits, read once per transaction (a batch of events routes many)."""
     return [
-        UnitRemit(u.unit_id, u.name, u.categories, u.location_prefixes)
+        UnitRemit(u.unit_id, u.name, u.categories, u.location_prefixes, u.priority)
         for u in (await _active_units(session)).values()
     ]
 

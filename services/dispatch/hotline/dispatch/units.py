@@ -22,6 +22,7 @@ def seed_rows() -> list[dict[str, object]]:
             "kind": unit.kind,
             "categories": list(unit.categories),
             "location_prefixes": list(unit.location_prefixes),
+            "priority": unit.priority,
             "active": True,
         }
         for unit in seed_units()

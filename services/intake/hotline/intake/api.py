@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from hotline.intake import service
+from hotline.intake import catalogue, service
 from hotline.intake.deps import (
     CallWebhook,
     Context,
@@ -17,6 +17,7 @@ from hotline.intake.deps import (
 from hotline.intake.schemas import (
     CallAccepted,
     CallRecordIn,
+    CategoryPublic,
     MergeIn,
     NoticeAccepted,
     NoticeIn,
@@ -107,6 +108,12 @@ async def merge_ticket(
     """Merge (并单) a ticket into the earlier one it repeats: Attachment 5 decides, as if the
     agent had named it (not accepted, or waiting to close with the first, or linked)."""
     return await service.merge_ticket(session, ticket_no, body, supervisor)
+
+
+@router.get("/categories")
+async def list_categories(context: Context) -> list[CategoryPublic]:
+    """The categories a ticket may carry, as `category` takes them (public: a catalogue)."""
+    return catalogue.category_catalogue(context.options.categories)
 
 
 def _respond(answer: Answer) -> JSONResponse:

@@ -1,5 +1,7 @@
 """The intake service's settings: the shared `HOTLINE_*` ones and its own `HOTLINE_INTAKE_*`."""
 
+from typing import Literal
+
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -28,6 +30,9 @@ DEFAULT_CATEGORIES = (
 DEVELOPMENT_READER_TOKEN = secrets.DEVELOPMENT_INTAKE_READER_TOKEN
 DEVELOPMENT_SUPERVISOR_TOKEN = secrets.DEVELOPMENT_INTAKE_SUPERVISOR_TOKEN
 DEVELOPMENT_CALL_CENTRE_SECRET = secrets.DEVELOPMENT_CALL_CENTRE_SECRET
+OPEN311_KEYS_VARIABLE = "HOTLINE_INTAKE_OPEN311_API_KEYS"
+# The channels a citizen reaches the hotline through an Open311 client on (受理渠道).
+Open311Channel = Literal["web", "app", "wechat"]
 
 
 def development_senders() -> dict[str, WebhookSender]:
@@ -36,6 +41,15 @@ def development_senders() -> dict[str, WebhookSender]:
             secrets=[SecretStr(DEVELOPMENT_CALL_CENTRE_SECRET)],
             scopes={"calls", "tickets", "notices"},
         )
+    }
+
+
+def development_open311_keys() -> dict[Open311Channel, list[SecretStr]]:
+    keys = secrets.DEVELOPMENT_OPEN311_KEYS
+    return {
+        "web": [SecretStr(keys["web"])],
+        "app": [SecretStr(keys["app"])],
+        "wechat": [SecretStr(keys["wechat"])],
     }
 
 
@@ -63,6 +77,9 @@ class IntakeOptions(BaseSettings):
     burst_window_minutes: int = Field(default=60, ge=5)
     burst_threshold: int = Field(default=8, ge=2)
     burst_similarity: float = Field(default=0.3, ge=0, le=1)
+    # Open311 (GeoReport v2) API keys by channel, several during a rotation: JSON
+    # {"web": ["…"], "app": ["…"], "wechat": ["…"]}; `{}` accepts no request at all.
+    open311_api_keys: dict[Open311Channel, list[SecretStr]] | None = None
 
 
 class IntakeSettings(ServiceSettings):
@@ -94,4 +111,15 @@ class IntakeSettings(ServiceSettings):
             options.supervisor_tokens,
             {"supervisor": DEVELOPMENT_SUPERVISOR_TOKEN},
         )
+        options.open311_api_keys = secrets.required(
+            environment,
+            OPEN311_KEYS_VARIABLE,
+            options.open311_api_keys,
+            development_open311_keys(),
+        )
+        keys = [key for keys in options.open311_api_keys.values() for key in keys]
+        secrets.check(environment, OPEN311_KEYS_VARIABLE, keys)
+        if len({key.get_secret_value() for key in keys}) < len(keys):
+            # One key on two channels would leave the channel of its tickets to chance.
+            raise ValueError(f"{OPEN311_KEYS_VARIABLE}: each key belongs to one channel only")
         return self

@@ -35,6 +35,10 @@ def consumers(context: IntakeContext) -> Sequence[ConsumerSpec]:
         "ticket.closed": lifecycle.on_ticket_closed,
         "ticket.reopened": lifecycle.on_ticket_reopened,
         **dict.fromkeys(STEPS_OF_OTHERS, lifecycle.note_version),
+        # Of those, what a citizen asking after the ticket is told (Open311): who holds it, by when.
+        "ticket.dispatched": lifecycle.on_ticket_dispatched,
+        "ticket.extension_reviewed": lifecycle.on_ticket_reviewed,
+        "ticket.return_reviewed": lifecycle.on_ticket_reviewed,
     }
 
     return (

@@ -10,9 +10,12 @@ from hotline.intake.models import Ticket, messaging
 from hotline.shared.messaging.events import (
     Event,
     TicketClosed,
+    TicketDispatched,
+    TicketExtensionReviewed,
     TicketHandedOver,
     TicketHandedOverData,
     TicketReopened,
+    TicketReturnReviewed,
 )
 from hotline.shared.messaging.outbox import add_events
 
@@ -84,4 +87,32 @@ async def on_ticket_reopened(session: AsyncSession, event: TicketReopened) -> No
                 reopened_at=event.data.reopened_at,
             ),
         ),
+    )
+
+
+async def on_ticket_dispatched(session: AsyncSession, event: TicketDispatched) -> None:
+    """Keep which unit holds the ticket now, and its deadline (a citizen may ask, Open311)."""
+    await session.execute(
+        update(Ticket)
+        .where(Ticket.ticket_no == event.subject, Ticket.version < event.version)
+        .values(
+            dispatched_unit=event.data.unit_name,
+            deadline=event.data.deadline,
+            version=event.version,
+        )
+    )
+
+
+async def on_ticket_reviewed(session: AsyncSession, event: Event) -> None:
+    """An approved extension moves the deadline; an accepted return takes the ticket from its
+    unit (the next `ticket.dispatched`, if a rule routes it, names the new one)."""
+    values: dict[str, object] = {"version": event.version}
+    if isinstance(event, TicketExtensionReviewed) and event.data.outcome == "accepted":
+        values["deadline"] = event.data.new_deadline
+    if isinstance(event, TicketReturnReviewed) and event.data.outcome == "accepted":
+        values["dispatched_unit"] = values["deadline"] = None
+    await session.execute(
+        update(Ticket)
+        .where(Ticket.ticket_no == event.subject, Ticket.version < event.version)
+        .values(**values)
     )

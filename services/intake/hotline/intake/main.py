@@ -5,6 +5,7 @@ from hotline.intake.config import IntakeSettings
 from hotline.intake.consumers import consumers
 from hotline.intake.deps import build_context
 from hotline.intake.models import messaging, webhook_deliveries
+from hotline.intake.open311.api import router as open311_router
 from hotline.shared.messaging.deliveries import forget_old_deliveries
 from hotline.shared.runtime import ServiceDefinition
 from hotline.shared.web.app import create_service_app
@@ -22,5 +23,5 @@ app = create_service_app(
     ),
     title="12345 hotline — intake",
     description="Receives the call centre's webhooks: call records (话单) and tickets (工单).",
-    routers=[router],
+    routers=[router, open311_router],
 )

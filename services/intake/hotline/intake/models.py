@@ -6,6 +6,7 @@ from sqlalchemy import (
     ARRAY,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -102,10 +103,33 @@ class Ticket(Base):
     # Dispatch holds it (forwarded and open at acceptance, or handed over after a reopening).
     held_by_dispatch: Mapped[bool] = mapped_column(Boolean, server_default="false")
     merged_by: Mapped[str | None] = mapped_column(Text)
+    # Where dispatch sent it and by when that unit must reply (from `ticket.dispatched` and an
+    # approved extension), so a citizen who asks (Open311) is told who holds it.
+    dispatched_unit: Mapped[str | None] = mapped_column(Text)
+    deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+
+
+class Open311Request(Base):
+    """What an Open311 client sent beside the ticket it became: where (lat/long), its media, the
+    device and account that sent it, and the notice it was given. Never shown: email, device."""
+
+    __tablename__ = "open311_requests"
+    __table_args__ = (Index("ix_open311_requests_accepted", "accepted_at"),)
+
+    ticket_no: Mapped[str] = mapped_column(ForeignKey("tickets.ticket_no"), primary_key=True)
+    channel: Mapped[str] = mapped_column(Text)
+    lat: Mapped[float | None] = mapped_column(Float)
+    long: Mapped[float | None] = mapped_column(Float)
+    email: Mapped[str | None] = mapped_column(Text)
+    device_id: Mapped[str | None] = mapped_column(Text)
+    account_id: Mapped[str | None] = mapped_column(Text)
+    media_url: Mapped[str | None] = mapped_column(Text)
+    service_notice: Mapped[str | None] = mapped_column(Text)
+    accepted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class OutageNotice(Base):

@@ -165,3 +165,11 @@ class NoticeIn(Strict):
 class NoticeAccepted(BaseModel):
     notice_id: str
     status: Literal["active", "scheduled", "expired"]
+
+
+class CategoryPublic(BaseModel):
+    """A category a ticket may carry (诉求分类)."""
+
+    code: str = Field(description="What a ticket's `category` takes (today the name itself)")
+    name: str
+    keywords: list[str] = Field(description="Words that speak for it, for search and pick lists")

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import getpass
 import importlib
+import json
 import os
 import sys
 import tempfile
@@ -159,6 +160,9 @@ def fresh_secrets_env() -> str:
         ),
         "HOTLINE_INTAKE_READER_TOKENS": f'{{"callcentre": "{secrets.new_token()}"}}',
         "HOTLINE_INTAKE_SUPERVISOR_TOKENS": f'{{"supervisor": "{secrets.new_token()}"}}',
+        "HOTLINE_INTAKE_OPEN311_API_KEYS": json.dumps(
+            {channel: [secrets.new_token()] for channel in ("web", "app", "wechat")}
+        ),
         "HOTLINE_DISPATCH_SUPERVISOR_TOKENS": f'{{"supervisor": "{secrets.new_token()}"}}',
         "HOTLINE_CALLBACK_WEBHOOK_SENDERS": (
             f'{{"callcentre": {{"secrets": ["{results}"], "scopes": ["callbacks"]}}}}'
