@@ -70,6 +70,15 @@ CONSUMER_HANDLER_FAILURES = Counter(
     ["consumer", "type"],
 )
 
+CONSUMER_LAG = Gauge(
+    "hotline_consumer_lag_messages",
+    "Records on a partition a consumer group holds that it has not processed yet (the broker's "
+    "highwater at the last fetch minus the next offset to process)",
+    ["group", "topic", "partition"],
+    # Each partition is held by one worker at a time, which sets it after every fetch.
+    multiprocess_mode="mostrecent",
+)
+
 PARKED_EVENTS = Gauge(
     "hotline_parked_events",
     "Events a consumer could not apply, waiting for an operator to replay or discard them",
