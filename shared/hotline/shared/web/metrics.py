@@ -86,6 +86,15 @@ PARKED_EVENTS = Gauge(
     multiprocess_mode="mostrecent",
 )
 
+WEBHOOKS_REFUSED = Counter(
+    "hotline_webhook_deliveries_refused_total",
+    "Webhooks answered with a problem instead of being taken: refused (4xx: signature, scope, "
+    "body) or failed (5xx), by endpoint (the sender's scope) and problem code",
+    ["service", "endpoint", "reason"],
+)
+# Where a webhook route notes its endpoint in the ASGI scope, for the problem handlers to count.
+WEBHOOK_ENDPOINT_KEY = "hotline.webhook_endpoint"
+
 router = APIRouter(tags=["operations"])
 
 
