@@ -6,6 +6,8 @@ phone number.
 
 import os
 import time
+from collections.abc import Mapping
+from typing import TypeVar
 
 from fastapi import APIRouter, Response
 from prometheus_client import (
@@ -94,6 +96,23 @@ WEBHOOKS_REFUSED = Counter(
 )
 # Where a webhook route notes its endpoint in the ASGI scope, for the problem handlers to count.
 WEBHOOK_ENDPOINT_KEY = "hotline.webhook_endpoint"
+
+# The label sets each gauge was given by `set_gauge_values` in this process.
+_GAUGE_LABELS: dict[Gauge, set[tuple[str, ...]]] = {}
+LabelValues = TypeVar("LabelValues", bound=tuple[str, ...])
+
+
+def set_gauge_values(gauge: Gauge, values: Mapping[LabelValues, float]) -> None:
+    """Make a labelled gauge read `values`, and 0 for the label sets it had and has no longer
+    (a unit with no open ticket left). Not `clear()`: in multiprocess mode the workers' files
+    keep every value once written, so a cleared label set would go on showing its last count."""
+    known = _GAUGE_LABELS.setdefault(gauge, set())
+    for labels in known - values.keys():
+        gauge.labels(*labels).set(0)
+    for labels, value in values.items():
+        gauge.labels(*labels).set(value)
+    known.update(values.keys())
+
 
 router = APIRouter(tags=["operations"])
 
