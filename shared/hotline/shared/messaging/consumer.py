@@ -19,6 +19,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
+from prometheus_client import Gauge
 from pydantic import ValidationError
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -123,6 +124,7 @@ class IdempotentConsumer:
         self.settings = settings
         self.service = service or spec.name
         self._stop = asyncio.Event()
+        self._lag_partitions: set[TopicPartition] = set()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set, reconnecting with backoff while the broker is away."""
@@ -185,10 +187,14 @@ class IdempotentConsumer:
         """`hotline_consumer_lag_messages` for each partition this consumer holds: the broker's
         highwater (from the last fetch response) minus the next offset to process, that is the
         one after the last processed here, or the fetch position for a partition none of whose
-        records came back yet (a partition handed over by a rebalance starts afresh)."""
+        records came back yet (a partition handed over by a rebalance starts afresh). A partition
+        handed to another consumer reads 0 here, so summing over instances counts it once."""
         assigned = consumer.assignment()
         for partition in processed_up_to.keys() - assigned:
             del processed_up_to[partition]
+        for partition in self._lag_partitions - assigned:
+            self._lag_gauge(partition).set(0)
+        self._lag_partitions = set()
         for partition in assigned:
             highwater = consumer.highwater(partition)
             if highwater is None:
@@ -196,9 +202,11 @@ class IdempotentConsumer:
             next_offset = processed_up_to.get(partition)
             if next_offset is None:
                 next_offset = await consumer.position(partition)
-            CONSUMER_LAG.labels(self.spec.name, partition.topic, str(partition.partition)).set(
-                max(highwater - next_offset, 0)
-            )
+            self._lag_gauge(partition).set(max(highwater - next_offset, 0))
+            self._lag_partitions.add(partition)
+
+    def _lag_gauge(self, partition: TopicPartition) -> Gauge:
+        return CONSUMER_LAG.labels(self.spec.name, partition.topic, str(partition.partition))
 
     async def process(self, record: Record) -> str:
         """Apply one record exactly once in effect; returns the outcome it was counted under."""
