@@ -1,6 +1,7 @@
 """The Prometheus alert rules: loaded by prometheus.yml, each one actionable, tested by promtool
 on series the services really export."""
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -9,9 +10,13 @@ from typing import Any
 import pytest
 import yaml
 
+from hotline.shared.messaging.events import CONSUMER_GROUPS
+from hotline.shared.stack.services import SERVICES
 from tests.exported_metrics import exported_series, unknown_names, uses
 
-PROMETHEUS = Path(__file__).resolve().parent.parent / "deploy" / "prometheus"
+ROOT = Path(__file__).resolve().parent.parent
+PROMETHEUS = ROOT / "deploy" / "prometheus"
+WEB = ROOT / "shared" / "hotline" / "shared" / "web"
 RULES = PROMETHEUS / "alerts.yml"
 RULE_TESTS = PROMETHEUS / "alerts.test.yml"
 SEVERITIES = {"critical", "warning"}
@@ -71,6 +76,31 @@ def test_every_alert_fires_in_a_promtool_test_and_is_quiet_in_another() -> None:
 
     assert firing == alerts
     assert quiet == alerts
+
+
+def test_the_problem_codes_the_webhook_alerts_match_are_codes_the_services_answer() -> None:
+    source = "".join(path.read_text() for path in WEB.glob("*.py"))
+    matched = {
+        code
+        for rule in alert_rules()
+        for codes in re.findall(r'reason=~"([^"]+)"', rule["expr"])
+        for code in codes.split("|")
+    }
+
+    assert matched, "no webhook alert matches problem codes"
+    assert {code for code in matched if f'"{code}"' not in source} == set()
+
+
+def test_the_label_values_the_alerts_and_dashboards_rely_on_are_the_real_ones() -> None:
+    scrape = yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text())["scrape_configs"]
+    groups = {group for readers in CONSUMER_GROUPS.values() for group in readers}
+
+    # `up{app="hotline"}` finds every service; `group=~"$service"` a service's consumers.
+    assert {job["job_name"] for job in scrape} == {service.name for service in SERVICES}
+    assert all(
+        target["labels"] == {"app": "hotline"} for job in scrape for target in job["static_configs"]
+    )
+    assert groups <= {service.name for service in SERVICES}
 
 
 def test_the_promtool_tests_feed_only_series_the_services_export() -> None:
