@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test lint format bench bench-tools render-tools clean
+.PHONY: install run test lint format bench bench-tools render-tools alert-tools clean
 
 $(INSTALLED): pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
@@ -36,6 +36,16 @@ render-tools:
 		apt-get install -y -qq --no-install-recommends $(RENDER_PACKAGES) >/dev/null) || \
 		echo "could not install $(RENDER_PACKAGES): the rendering test will be skipped"; \
 	else echo "install $(RENDER_PACKAGES) to run the rendering test"; fi
+
+# promtool, for the test that runs the alert rules' unit tests (deploy/prometheus/alerts.test.yml;
+# skipped without it): Debian's prometheus package ships it. Installed like render-tools.
+alert-tools:
+	@if command -v promtool >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		(export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && \
+		apt-get install -y -qq --no-install-recommends prometheus >/dev/null) || \
+		echo "could not install prometheus (promtool): the alert rules' tests will be skipped"; \
+	else echo "install promtool (Debian/Ubuntu: the prometheus package) to run the alert rules' tests"; fi
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -12,6 +12,7 @@ from hotline.callback.service import CallbackContext
 from hotline.shared.db import SessionFactory, unit_of_work
 from hotline.shared.loops import every, until_database_answers
 from hotline.shared.runtime import Runner
+from hotline.shared.web.metrics import set_gauge_values
 
 SURVEY_REQUEST_TIMEOUT_SECONDS = 10.0
 
@@ -60,9 +61,7 @@ async def run_surveys_once(
         return sum(bool(answer) for answer in answers)  # stopping: no gauge to refresh
     async with unit_of_work(sessions) as session:
         due = await service.count_due(session, now)
-    metrics.SURVEYS_DUE.clear()
-    for method, count in due.items():
-        metrics.SURVEYS_DUE.labels(method).set(count)
+    set_gauge_values(metrics.SURVEYS_DUE, {(method,): count for method, count in due.items()})
     return sum(bool(answer) for answer in answers)
 
 

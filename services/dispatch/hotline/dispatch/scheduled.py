@@ -9,6 +9,7 @@ from hotline.dispatch.service import DispatchContext
 from hotline.shared.db import SessionFactory, unit_of_work
 from hotline.shared.loops import every
 from hotline.shared.runtime import Runner
+from hotline.shared.web.metrics import set_gauge_values
 
 
 async def run_deadlines_once(sessions: SessionFactory, reminder_hours: float) -> tuple[int, int]:
@@ -18,9 +19,7 @@ async def run_deadlines_once(sessions: SessionFactory, reminder_hours: float) ->
         overdue = await service.mark_overdue(session, now)
         reminded = await service.remind(session, now, reminder_hours)
         counts = await service.count_open(session)
-    metrics.OPEN_TICKETS.clear()
-    for (unit_id, state), count in counts.items():
-        metrics.OPEN_TICKETS.labels(unit_id, state).set(count)
+    set_gauge_values(metrics.OPEN_TICKETS, counts)
     return overdue, reminded
 
 

@@ -15,6 +15,7 @@ from hotline.shared.db import SessionFactory, unit_of_work
 from hotline.shared.domain.working_days import LOCAL_TIME
 from hotline.shared.loops import every
 from hotline.shared.runtime import Runner
+from hotline.shared.web.metrics import set_gauge_values
 
 
 async def check_missing_calls_once(sessions: SessionFactory, context: ScoringContext) -> int:
@@ -44,12 +45,10 @@ async def refresh_metrics_once(sessions: SessionFactory, context: ScoringContext
     metrics.OVERDUE.set(total.overdue)
     metrics.REOPENED.set(total.reopened)
     metrics.PREDICTED_SCORE.set(month_score.normative_points)
-    metrics.FINDINGS.clear()
-    for rule in month_score.rules:
-        metrics.FINDINGS.labels(rule.code).set(rule.findings)
-    metrics.TICKETS.clear()
-    for category, mode, n in counts:
-        metrics.TICKETS.labels(category or "-", mode or "-").set(n)
+    set_gauge_values(metrics.FINDINGS, {(rule.code,): rule.findings for rule in month_score.rules})
+    set_gauge_values(
+        metrics.TICKETS, {(category or "-", mode or "-"): n for category, mode, n in counts}
+    )
 
 
 def timers(context: ScoringContext, sessions: SessionFactory) -> Sequence[Runner]:

@@ -19,6 +19,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
+from prometheus_client import Gauge
 from pydantic import ValidationError
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -35,7 +36,12 @@ from hotline.shared.messaging.events import (
 from hotline.shared.messaging.kafka import Broker
 from hotline.shared.messaging.tables import MessagingTables
 from hotline.shared.settings import ConsumerSettings
-from hotline.shared.web.metrics import CONSUMER_HANDLER_FAILURES, EVENTS_CONSUMED, PARKED_EVENTS
+from hotline.shared.web.metrics import (
+    CONSUMER_HANDLER_FAILURES,
+    CONSUMER_LAG,
+    EVENTS_CONSUMED,
+    PARKED_EVENTS,
+)
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +124,7 @@ class IdempotentConsumer:
         self.settings = settings
         self.service = service or spec.name
         self._stop = asyncio.Event()
+        self._lag_partitions: set[TopicPartition] = set()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set, reconnecting with backoff while the broker is away."""
@@ -128,12 +135,18 @@ class IdempotentConsumer:
             try:
                 await consumer.start()
                 backoff.reset()
+                processed_up_to: dict[TopicPartition, int] = {}
                 while not stop.is_set():
                     batches = await consumer.getmany(
                         timeout_ms=POLL_TIMEOUT_MS, max_records=self.settings.batch_max_records
                     )
                     for partition, records in batches.items():
-                        await self._process_partition_batch(consumer, partition, records)
+                        next_offset = await self._process_partition_batch(
+                            consumer, partition, records
+                        )
+                        if next_offset is not None:
+                            processed_up_to[partition] = next_offset
+                    await self._record_lag(consumer, processed_up_to)
             except (KafkaError, OSError) as error:
                 log.warning("consumer %s lost the broker (%r); retrying", self.spec.name, error)
                 await sleep_unless_stopped(stop, backoff.next_delay())
@@ -145,15 +158,16 @@ class IdempotentConsumer:
         consumer: AIOKafkaConsumer,
         partition: TopicPartition,
         records: list[ConsumerRecord[bytes, bytes]],
-    ) -> None:
-        """Process in order, then commit the offset after the last record done."""
+    ) -> int | None:
+        """Process in order, then commit the offset after the last record done (returned)."""
         if self.spec.batch is not None:
             try:
                 await self.process_batch([Record.of(record) for record in records])
             except Stopped:
-                return
-            await consumer.commit({partition: records[-1].offset + 1})
-            return
+                return None
+            after_last: int = records[-1].offset + 1
+            await consumer.commit({partition: after_last})
+            return after_last
         next_offset = None
         for record in records:
             if self._stop.is_set():
@@ -165,6 +179,34 @@ class IdempotentConsumer:
             next_offset = record.offset + 1
         if next_offset is not None:
             await consumer.commit({partition: next_offset})
+        return next_offset
+
+    async def _record_lag(
+        self, consumer: AIOKafkaConsumer, processed_up_to: dict[TopicPartition, int]
+    ) -> None:
+        """`hotline_consumer_lag_messages` for each partition this consumer holds: the broker's
+        highwater (from the last fetch response) minus the next offset to process, that is the
+        one after the last processed here, or the fetch position for a partition none of whose
+        records came back yet (a partition handed over by a rebalance starts afresh). A partition
+        handed to another consumer reads 0 here, so summing over instances counts it once."""
+        assigned = consumer.assignment()
+        for partition in processed_up_to.keys() - assigned:
+            del processed_up_to[partition]
+        for partition in self._lag_partitions - assigned:
+            self._lag_gauge(partition).set(0)
+        self._lag_partitions = set()
+        for partition in assigned:
+            highwater = consumer.highwater(partition)
+            if highwater is None:
+                continue
+            next_offset = processed_up_to.get(partition)
+            if next_offset is None:
+                next_offset = await consumer.position(partition)
+            self._lag_gauge(partition).set(max(highwater - next_offset, 0))
+            self._lag_partitions.add(partition)
+
+    def _lag_gauge(self, partition: TopicPartition) -> Gauge:
+        return CONSUMER_LAG.labels(self.spec.name, partition.topic, str(partition.partition))
 
     async def process(self, record: Record) -> str:
         """Apply one record exactly once in effect; returns the outcome it was counted under."""

@@ -6,6 +6,8 @@ phone number.
 
 import os
 import time
+from collections.abc import Mapping
+from typing import TypeVar
 
 from fastapi import APIRouter, Response
 from prometheus_client import (
@@ -70,12 +72,47 @@ CONSUMER_HANDLER_FAILURES = Counter(
     ["consumer", "type"],
 )
 
+CONSUMER_LAG = Gauge(
+    "hotline_consumer_lag_messages",
+    "Records on a partition a consumer group holds that it has not processed yet (the broker's "
+    "highwater at the last fetch minus the next offset to process)",
+    ["group", "topic", "partition"],
+    # Each partition is held by one worker at a time, which sets it after every fetch.
+    multiprocess_mode="mostrecent",
+)
+
 PARKED_EVENTS = Gauge(
     "hotline_parked_events",
     "Events a consumer could not apply, waiting for an operator to replay or discard them",
     ["service", "consumer", "topic"],
     multiprocess_mode="mostrecent",
 )
+
+WEBHOOKS_REFUSED = Counter(
+    "hotline_webhook_deliveries_refused_total",
+    "Webhooks answered with a problem instead of being taken: refused (4xx: signature, scope, "
+    "body) or failed (5xx), by endpoint (the sender's scope) and problem code",
+    ["service", "endpoint", "reason"],
+)
+# Where a webhook route notes its endpoint in the ASGI scope, for the problem handlers to count.
+WEBHOOK_ENDPOINT_KEY = "hotline.webhook_endpoint"
+
+# The label sets each gauge was given by `set_gauge_values` in this process.
+_GAUGE_LABELS: dict[Gauge, set[tuple[str, ...]]] = {}
+LabelValues = TypeVar("LabelValues", bound=tuple[str, ...])
+
+
+def set_gauge_values(gauge: Gauge, values: Mapping[LabelValues, float]) -> None:
+    """Make a labelled gauge read `values`, and 0 for the label sets it had and has no longer
+    (a unit with no open ticket left). Not `clear()`: in multiprocess mode the workers' files
+    keep every value once written, so a cleared label set would go on showing its last count."""
+    known = _GAUGE_LABELS.setdefault(gauge, set())
+    for labels in known - values.keys():
+        gauge.labels(*labels).set(0)
+    for labels, value in values.items():
+        gauge.labels(*labels).set(value)
+    known.update(values.keys())
+
 
 router = APIRouter(tags=["operations"])
 

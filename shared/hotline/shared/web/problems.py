@@ -11,7 +11,7 @@ from prometheus_client import Counter
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hotline.shared.db import database_unavailable
-from hotline.shared.web.metrics import route_template
+from hotline.shared.web.metrics import WEBHOOK_ENDPOINT_KEY, WEBHOOKS_REFUSED, route_template
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,8 @@ def problem_response(
 ) -> JSONResponse:
     service = getattr(request.app.state, "service_name", request.app.title)
     PROBLEMS.labels(service, route_template(request.scope), code, _metric_field(errors)).inc()
+    if endpoint := request.scope.get(WEBHOOK_ENDPOINT_KEY):
+        WEBHOOKS_REFUSED.labels(service, endpoint, code).inc()
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + code,
         "title": HTTPStatus(status).phrase,

@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, SecretStr, ValidationError
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from hotline.shared.web.metrics import WEBHOOK_ENDPOINT_KEY
 from hotline.shared.web.problems import Problem
 
 
@@ -141,6 +142,9 @@ def signed_body(
     SIGNED_BODY_MODELS[model.__name__] = model
 
     async def verify_then_parse(request: Request) -> SignedBody[M]:
+        # A problem answered to this request now counts as a refused webhook (the scope, not
+        # request.state: a lifespan's state may be one object shared by every request).
+        request.scope[WEBHOOK_ENDPOINT_KEY] = scope
         raw = await request.body()
         webhook = verifier(request).verify(raw, request.headers, scope)
         try:
