@@ -44,7 +44,7 @@ from hotline.provincial_sync.province.config import ProvinceSettings
 from hotline.provincial_sync.province.push import Pusher
 from hotline.provincial_sync.province.store import Behaviour, Province
 from hotline.shared import loops
-from hotline.shared.logs import configure_logging
+from hotline.shared.logs import configure_logging, default_log_format
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,11 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         resolved = settings or ProvinceSettings()
         if settings is None:
-            configure_logging(resolved.log_level)
+            configure_logging(
+                service="province",
+                level=resolved.log_level,
+                log_format=resolved.log_format or default_log_format(resolved.environment),
+            )
         province = Province(
             audit=resolved.audit, spot_check_share=resolved.spot_check_share, rng=rng
         )
