@@ -87,7 +87,9 @@ def test_uvicorns_log_config_routes_it_through_ours_from_its_first_line(
         logs.uvicorn_log_config(service="scoring", level="info", log_format="json")
     )
 
-    logging.getLogger("uvicorn.error").info("Started server process [1]")
+    logging.getLogger("uvicorn.error").info(
+        "Started server process [%d]", 1, extra={"color_message": "Started [\x1b[36m%d\x1b[0m]"}
+    )
 
     [line] = last_lines(capsys)
     assert json.loads(line) | {"timestamp": None} == {

@@ -169,8 +169,10 @@ def _add_request_context(_logger: WrappedLogger, _method: str, event_dict: Event
 
 
 def _add_access_fields(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
-    """uvicorn's access line as fields too: client, method, path, status."""
+    """uvicorn's access line as fields too: client, method, path, status (and its message with
+    terminal colours, left out)."""
     args = event_dict.pop("positional_args", ())
+    event_dict.pop("color_message", None)
     record = event_dict.get("_record")
     if record is not None and record.name == "uvicorn.access" and len(args) == 5:
         client, method, path, _version, status = args

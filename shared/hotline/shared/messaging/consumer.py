@@ -13,7 +13,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -82,7 +82,8 @@ class Record:
     partition: int
     offset: int
     key: bytes | None
-    value: bytes
+    # Left out of its repr: the event holds the caller's number, and a repr may reach a log.
+    value: bytes = field(repr=False)
     headers: tuple[tuple[str, bytes], ...] = ()
 
     @classmethod
