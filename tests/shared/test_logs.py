@@ -4,8 +4,11 @@ aiokafka's alike; mobile numbers masked; the `traceparent` format read strictly.
 import json
 import logging
 import logging.config
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -228,3 +231,27 @@ def test_a_continued_trace_keeps_its_id_under_a_new_span_and_a_bad_one_starts_an
     fresh = tracing.continued("garbage")
     assert tracing.TraceContext.parse(fresh.header) == fresh
     assert fresh.trace_id != child.trace_id
+
+
+@pytest.mark.parametrize(
+    ("logged", "exit_code"),
+    [(f"'caller %s', '{NUMBER}'", 1), ("'caller %s', '139****1234'", 0)],
+)
+def test_a_test_session_that_logs_an_unmasked_mobile_number_fails(
+    tmp_path: Path, repo_root: Path, logged: str, exit_code: int
+) -> None:
+    (tmp_path / "test_leaky.py").write_text(
+        "import logging\n\n\ndef test_logs() -> None:\n"
+        f"    logging.getLogger('hotline.leaky').warning({logged})\n"
+    )
+
+    session = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "tests.conftest", "-q", str(tmp_path)],
+        cwd=repo_root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert session.returncode == exit_code, session.stdout[-2000:]
+    assert ("unmasked mobile numbers in the logs" in session.stdout) is bool(exit_code)
