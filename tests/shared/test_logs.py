@@ -11,11 +11,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn.config
+from fastapi import FastAPI
 
 from hotline.shared import logs, tracing
 from hotline.shared.settings import ServiceSettings
+from hotline.shared.web.correlation import install_request_context
+from hotline.shared.web.problems import install_problem_handlers
 from tests.conftest import PhoneWatch, unmasked_numbers_in_files
 
 NUMBER = "13907391234"
@@ -255,3 +259,29 @@ def test_a_test_session_that_logs_an_unmasked_mobile_number_fails(
 
     assert session.returncode == exit_code, session.stdout[-2000:]
     assert ("unmasked mobile numbers in the logs" in session.stdout) is bool(exit_code)
+
+
+async def test_an_unhandled_error_is_logged_and_answered_with_the_requests_id_and_trace(
+    configured: None, log_lines: list[dict[str, Any]]
+) -> None:
+    app = FastAPI()
+    install_problem_handlers(app)
+    install_request_context(app, service="intake")
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("boom")
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://service") as http:
+        response = await http.get(
+            "/boom", headers={"X-Request-ID": "desk-7", tracing.TRACEPARENT: VALID}
+        )
+
+    assert response.status_code == 500
+    assert response.headers["X-Request-ID"] == "desk-7"
+    [line] = [line for line in log_lines if line["event"] == "unhandled error on GET /boom"]
+    assert line["request_id"] == "desk-7"
+    assert line["service"] == "intake"
+    assert line["trace_id"] == "4bf92f3577b34da6a3ce929d0e0e4736"
+    assert "RuntimeError: boom" in line["exception"]

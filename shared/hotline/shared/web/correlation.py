@@ -46,8 +46,14 @@ class RequestContextMiddleware:
 
 
 def install_request_context(app: FastAPI, *, service: str) -> None:
-    """Outermost of the app's middleware, so every log line of a request carries both."""
-    app.add_middleware(
-        CorrelationIdMiddleware, header_name=REQUEST_ID_HEADER, validator=is_sane_request_id
-    )
-    app.add_middleware(RequestContextMiddleware, service=service)
+    """Around all of the app's middleware, Starlette's error handler too, so the line that logs
+    an unhandled error and the 500 it answers carry the request's id and trace."""
+    build = app.build_middleware_stack
+
+    def build_middleware_stack() -> ASGIApp:
+        with_id = CorrelationIdMiddleware(
+            build(), header_name=REQUEST_ID_HEADER, validator=is_sane_request_id
+        )
+        return RequestContextMiddleware(with_id, service=service)
+
+    app.build_middleware_stack = build_middleware_stack  # type: ignore[method-assign]
