@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+import structlog
 import uvicorn.config
 from fastapi import FastAPI
 
@@ -285,3 +286,29 @@ async def test_an_unhandled_error_is_logged_and_answered_with_the_requests_id_an
     assert line["service"] == "intake"
     assert line["trace_id"] == "4bf92f3577b34da6a3ce929d0e0e4736"
     assert "RuntimeError: boom" in line["exception"]
+
+
+def test_a_structlog_logger_renders_the_same_with_what_is_bound_to_it(
+    configured: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    logs.configure_logging(service="dispatch", level="info")
+    structlog.contextvars.bind_contextvars(batch="b-1")
+    try:
+        structlog.get_logger("hotline.dispatch.routing").bind(ticket_no="T1").info(
+            "routed to %s", "U011", caller=NUMBER
+        )
+    finally:
+        structlog.contextvars.clear_contextvars()
+
+    [line] = last_lines(capsys)
+    record = json.loads(line)
+    assert record | {"timestamp": None} == {
+        "event": "routed to U011",
+        "level": "info",
+        "logger": "hotline.dispatch.routing",
+        "service": "dispatch",
+        "ticket_no": "T1",
+        "batch": "b-1",
+        "caller": "139****1234",
+        "timestamp": None,
+    }

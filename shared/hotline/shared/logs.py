@@ -72,6 +72,19 @@ def configure_logging(*, service: str, level: str = "info", log_format: LogForma
         logger.setLevel(logging.NOTSET)
     for name, quiet in QUIET_LOGGERS.items():
         logging.getLogger(name).setLevel(max(quiet, root.level))
+    # `structlog.get_logger()` too (with what is bound to it), through the same handler.
+    structlog.configure(
+        processors=[
+            structlog.stdlib.filter_by_level,
+            structlog.stdlib.add_log_level,
+            structlog.stdlib.add_logger_name,
+            structlog.stdlib.PositionalArgumentsFormatter(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
 
 
 def uvicorn_log_config(*, service: str, level: str, log_format: LogFormat) -> dict[str, Any]:
@@ -122,6 +135,7 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 def formatter(*, service: str, log_format: LogFormat = "json") -> logging.Formatter:
+    """Renders a record, the standard library's or structlog's, as one line."""
     renderer: Processor = (
         structlog.processors.JSONRenderer(serializer=_json_line)
         if log_format == "json"
@@ -130,16 +144,16 @@ def formatter(*, service: str, log_format: LogFormat = "json") -> logging.Format
     return structlog.stdlib.ProcessorFormatter(
         pass_foreign_args=True,
         foreign_pre_chain=[
-            structlog.contextvars.merge_contextvars,
             structlog.stdlib.add_log_level,
             structlog.stdlib.add_logger_name,
             structlog.stdlib.ExtraAdder(),
-            structlog.processors.TimeStamper(fmt="iso", utc=True, key="timestamp"),
-            _ServiceAdder(service),
-            _add_request_context,
             _add_access_fields,
         ],
         processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.TimeStamper(fmt="iso", utc=True, key="timestamp"),
+            _ServiceAdder(service),
+            _add_request_context,
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
             _mask_mobiles,
