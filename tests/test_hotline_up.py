@@ -42,7 +42,8 @@ def test_hotline_up_serves_all_five_services_and_stops_on_ctrl_c(tmp_path: Path)
     with _hotline_up(env) as output:  # exits 0 on Ctrl-C, or the context manager fails
         for service in SERVICES:
             url = f"http://127.0.0.1:{service.port + PORT_OFFSET}"
-            assert url in output.text()
+            ready_line = f"  {service.name:<16} {url}  (docs {url}/docs, metrics {url}/metrics)"
+            assert ready_line in output.text().splitlines()
             assert httpx.get(f"{url}/readyz", timeout=5).status_code == 200
 
     # Each process's lines behind its name, to the last one it wrote as it stopped.

@@ -368,15 +368,26 @@ def run_stack() -> int:
         stack.start()
         if not stack.wait_until_ready(lambda: stopping):
             return 0
-        print("\n12345 hotline suite is ready:", flush=True)
-        for service in SERVICES:
-            url = stack.url(service)
-            print(f"  {service.name:<16} {url}  (docs {url}/docs, metrics {url}/metrics)")
+        # One write of whole lines: the services' lines go on meanwhile.
+        urls = [
+            f"  {service.name:<16} {stack.url(service)}  "
+            f"(docs {stack.url(service)}/docs, metrics {stack.url(service)}/metrics)"
+            for service in SERVICES
+        ]
         url = stack.province_url
-        print(f"  {'province':<16} {url}  (simulated; docs {url}/docs, admin {url}/admin/summary)")
-        print(f"  {'postgres':<16} {stack.postgres.data_dir}")
-        print(f"  {'kafka':<16} {stack.broker.bootstrap}")
-        print("Press Ctrl-C to stop.", flush=True)
+        stack.output.write(
+            "\n".join(
+                [
+                    "\n12345 hotline suite is ready:",
+                    *urls,
+                    f"  {'province':<16} {url}  "
+                    f"(simulated; docs {url}/docs, admin {url}/admin/summary)",
+                    f"  {'postgres':<16} {stack.postgres.data_dir}",
+                    f"  {'kafka':<16} {stack.broker.bootstrap}",
+                    "Press Ctrl-C to stop.",
+                ]
+            )
+        )
         while not stopping:
             stack.supervise_once()
             time.sleep(SUPERVISION_INTERVAL_SECONDS)
@@ -385,5 +396,5 @@ def run_stack() -> int:
         print(f"hotline up: {error}", file=sys.stderr)
         return 1
     finally:
-        print("Stopping…", flush=True)
+        stack.output.write("Stopping…")
         stack.stop()
