@@ -1,23 +1,27 @@
 """Each request's id and trace on its log lines, and the trace carried by its events through the
 real broker into the log lines of the service that handles them."""
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
 from uuid import uuid4
 
 import pytest
+from aiokafka import AIOKafkaProducer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline.dispatch.models import messaging as dispatch_messaging
 from hotline.intake.models import messaging as intake_messaging
 from hotline.shared import tracing
+from hotline.shared.messaging.events import TICKETS_TOPIC, serialize_event
 from hotline.shared.messaging.tables import MessagingTables
 from hotline.shared.migrations import upgrade
 from hotline.shared.stack.embedded import free_port
 from tests.conftest import Servers
 from tests.dispatch.conftest import Dispatch, dispatch  # noqa: F401 (fixture)
+from tests.factories import ticket_created
 from tests.intake.conftest import READER_TOKEN, SENDERS, IntakeClient, ticket_body
 from tests.support import serving, wait_until
 
@@ -146,3 +150,49 @@ async def traceparents(
         )
         found = [tracing.TraceContext.parse(row) for row in rows]
     return [trace for trace in found if trace is not None]
+
+
+async def test_tickets_fetched_together_each_keep_their_own_trace_in_dispatch(
+    servers: Servers,
+    dispatch: Dispatch,  # noqa: F811
+    log_lines: list[dict[str, Any]],
+) -> None:
+    tickets = {f"T-trace-{uuid4().hex[:8]}": tracing.TraceContext.start() for _ in range(3)}
+    producer = AIOKafkaProducer(bootstrap_servers=servers.kafka_bootstrap, linger_ms=20)
+    await producer.start()
+    try:
+        # One partition, sent at once: fetched (most likely) as one batch, applied together.
+        sent = [
+            await producer.send(
+                TICKETS_TOPIC,
+                serialize_event(ticket_created(ticket_no, suggested_unit="市燃气总公司")),
+                key=ticket_no.encode(),
+                partition=0,
+                headers=[(tracing.TRACEPARENT, trace.header.encode())],
+            )
+            for ticket_no, trace in tickets.items()
+        ]
+        await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
+
+    async def all_dispatched() -> bool:
+        for ticket_no in tickets:
+            if not await traceparents(
+                dispatch.engine, dispatch_messaging, ticket_no, "ticket.dispatched"
+            ):
+                return False
+        return True
+
+    await wait_until(all_dispatched, within=60, what="dispatch to announce all three")
+    for ticket_no, trace in tickets.items():
+        [announced] = await traceparents(
+            dispatch.engine, dispatch_messaging, ticket_no, "ticket.dispatched"
+        )
+        [line] = [
+            line
+            for line in log_lines
+            if line.get("consumer") == "dispatch" and line.get("key") == ticket_no
+        ]
+        assert announced.trace_id == line["trace_id"] == trace.trace_id
+        assert announced.span_id == line["span_id"] != trace.span_id
