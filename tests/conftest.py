@@ -7,6 +7,7 @@ Started here from the embedded wheels, or taken from `HOTLINE_TEST_DATABASE_URL`
 import json
 import logging
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -152,11 +153,13 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     logging.getLogger().removeHandler(PHONE_WATCH)
     leaks = PHONE_WATCH.leaks + unmasked_numbers_in_files(PROCESS_LOG_DIR)
-    if leaks:
-        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-        message = "unmasked mobile numbers in the logs:\n" + "\n".join(leaks[:20])
-        if reporter is not None:
-            reporter.write_line(message, red=True)
-        else:
-            print(message, file=sys.stderr)
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    if not leaks:
+        shutil.rmtree(PROCESS_LOG_DIR, ignore_errors=True)  # kept, to be read, when they leak
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    message = "unmasked mobile numbers in the logs:\n" + "\n".join(leaks[:20])
+    if reporter is not None:
+        reporter.write_line(message, red=True)
+    else:
+        print(message, file=sys.stderr)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
