@@ -129,7 +129,9 @@ class PhoneWatch(logging.Handler):
 _RECORD_ATTRIBUTES = {*vars(logging.makeLogRecord({})), "message", "asctime"}
 PHONE_WATCH = PhoneWatch()
 # Where tests put the output of the processes they start; read at the end of the session.
-PROCESS_LOG_DIR = Path(tempfile.mkdtemp(prefix="hotline-test-process-logs-"))
+# (A folder given in HOTLINE_TEST_PROCESS_LOGS is the giver's: never removed.)
+GIVEN_PROCESS_LOG_DIR = os.environ.get("HOTLINE_TEST_PROCESS_LOGS")
+PROCESS_LOG_DIR = Path(GIVEN_PROCESS_LOG_DIR or tempfile.mkdtemp(prefix="hotline-test-logs-"))
 
 
 def process_log(name: str) -> Path:
@@ -154,7 +156,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     logging.getLogger().removeHandler(PHONE_WATCH)
     leaks = PHONE_WATCH.leaks + unmasked_numbers_in_files(PROCESS_LOG_DIR)
     if not leaks:
-        shutil.rmtree(PROCESS_LOG_DIR, ignore_errors=True)  # kept, to be read, when they leak
+        if not GIVEN_PROCESS_LOG_DIR:
+            shutil.rmtree(PROCESS_LOG_DIR, ignore_errors=True)  # kept, to be read, on a leak
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     message = "unmasked mobile numbers in the logs:\n" + "\n".join(leaks[:20])

@@ -4,6 +4,7 @@ aiokafka's alike; mobile numbers masked; the `traceparent` format read strictly.
 import json
 import logging
 import logging.config
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -253,6 +254,7 @@ def test_a_test_session_that_logs_an_unmasked_mobile_number_fails(
     session = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "tests.conftest", "-q", str(tmp_path)],
         cwd=repo_root,
+        env={**os.environ, "HOTLINE_TEST_PROCESS_LOGS": str(tmp_path)},
         capture_output=True,
         text=True,
         timeout=120,
