@@ -192,7 +192,9 @@ async def test_tickets_fetched_together_each_keep_their_own_trace_in_dispatch(
         [line] = [
             line
             for line in log_lines
-            if line.get("consumer") == "dispatch" and line.get("key") == ticket_no
+            if line.get("consumer") == "dispatch"
+            and line.get("key") == ticket_no
+            and line["event"].endswith("ticket.created applied")
         ]
         assert announced.trace_id == line["trace_id"] == trace.trace_id
         assert announced.span_id == line["span_id"] != trace.span_id
