@@ -30,6 +30,7 @@ from hotline.shared.db import create_engine
 from hotline.shared.stack.embedded import free_port
 from hotline.shared.stack.services import PROVINCE_PORT, SERVICES, SERVICES_BY_NAME
 from hotline.shared.web.webhooks import signature_headers
+from tests.conftest import process_log
 from tests.support import held_counts, until_held, uploads_settled
 
 PORT_OFFSET = 23_000
@@ -51,8 +52,10 @@ class Output:
         threading.Thread(target=self._pump, args=(stdout,), daemon=True).start()
 
     def _pump(self, stdout: Any) -> None:
-        for line in stdout:
-            self.lines.put(line)
+        with process_log("hotline-up-faults").open("a") as copy:  # checked for numbers
+            for line in stdout:
+                copy.write(line)
+                self.lines.put(line)
 
     def until(self, marker: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 from uuid import uuid4
 
 import httpx
@@ -22,6 +23,7 @@ from hotline.intake.config import DEVELOPMENT_CALL_CENTRE_SECRET
 from hotline.shared.stack.embedded import free_port
 from hotline.shared.stack.services import SERVICES, SERVICES_BY_NAME
 from hotline.shared.web.webhooks import signature_headers
+from tests.conftest import process_log
 
 READY_WITHIN_SECONDS = 60
 PORT_OFFSET = 20_000
@@ -40,9 +42,18 @@ def test_hotline_up_serves_all_five_services_and_stops_on_ctrl_c(tmp_path: Path)
     with _hotline_up(env) as output:  # exits 0 on Ctrl-C, or the context manager fails
         for service in SERVICES:
             url = f"http://127.0.0.1:{service.port + PORT_OFFSET}"
-            assert url in output
+            ready_line = f"  {service.name:<16} {url}  (docs {url}/docs, metrics {url}/metrics)"
+            assert ready_line in output.text().splitlines()
             assert httpx.get(f"{url}/readyz", timeout=5).status_code == 200
 
+    # Each process's lines behind its name, to the last one it wrote as it stopped.
+    lines = output.text().splitlines()
+    width = max(len(name) for name in [*SERVICES_BY_NAME, "province"])
+    for name in [*SERVICES_BY_NAME, "province"]:
+        own = [line for line in lines if line.startswith(f"{name:<{width}} | ")]
+        assert any("Application startup complete" in line for line in own), name
+        assert any("Finished server process" in line for line in own), (name, own[-3:])
+    assert not [line for line in lines if "Finished server process" in line and " | " not in line]
     assert not (tmp_path / "var" / "postgres" / "postmaster.pid").exists()
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"http://127.0.0.1:{SERVICES[0].port + PORT_OFFSET}/healthz", timeout=2)
@@ -74,9 +85,52 @@ def test_stopping_hotline_up_between_events_and_starting_it_again_loses_none_and
     assert {ticket["unit_id"] for ticket in tickets} == {"U011"}
 
 
+class Output:
+    """What `hotline up` prints, read by a thread (so none is lost) and kept in a file the test
+    session checks for unmasked numbers."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        assert process.stdout is not None
+        self.process = process
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        self.file = process_log("hotline-up")
+        self.reader = threading.Thread(target=self._pump, args=(process.stdout,), daemon=True)
+        self.reader.start()
+
+    def _pump(self, stdout: IO[str]) -> None:
+        with self.file.open("a") as copy:
+            for line in stdout:
+                copy.write(line)
+                self.lines.put(line)
+
+    def until(self, marker: str, timeout: float) -> None:
+        """Collect the output until `marker` appears."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.5)
+            except queue.Empty:
+                if self.process.poll() is not None:
+                    break
+                continue
+            self.seen.append(line)
+            if marker in line:
+                return
+        raise AssertionError(f"not ready within {timeout}s:\n{''.join(self.seen)[-3000:]}")
+
+    def text(self) -> str:
+        """Everything printed so far (all of it, once the process has exited)."""
+        if self.process.poll() is not None:
+            self.reader.join(timeout=10)
+        while not self.lines.empty():
+            self.seen.append(self.lines.get())
+        return "".join(self.seen)
+
+
 @contextmanager
-def _hotline_up(env: dict[str, str]) -> Iterator[str]:
-    """`hotline up` until it says it is ready (yields what it printed); then Ctrl-C, and it must
+def _hotline_up(env: dict[str, str]) -> Iterator[Output]:
+    """`hotline up` until it says it is ready (yields its output); then Ctrl-C, and it must
     stop cleanly."""
     up = subprocess.Popen(
         [sys.executable, "-m", "hotline.shared.stack.cli", "up"],
@@ -85,8 +139,10 @@ def _hotline_up(env: dict[str, str]) -> Iterator[str]:
         stderr=subprocess.STDOUT,
         text=True,
     )
+    output = Output(up)
     try:
-        yield _read_until(up, "Press Ctrl-C to stop.", READY_WITHIN_SECONDS)
+        output.until("Press Ctrl-C to stop.", READY_WITHIN_SECONDS)
+        yield output
     finally:
         up.send_signal(signal.SIGINT)
         assert up.wait(timeout=60) == 0
@@ -130,29 +186,3 @@ def _wait_until_dispatched(dispatch: str, ticket_no: str) -> dict[str, object]:
             return ticket
         time.sleep(0.2)
     raise AssertionError(f"{ticket_no} was never dispatched")
-
-
-def _read_until(process: subprocess.Popen[str], marker: str, timeout: float) -> str:
-    """Collect the process's output until `marker` appears (a thread reads, so none is lost)."""
-    assert process.stdout is not None
-    lines: queue.Queue[str] = queue.Queue()
-    stdout = process.stdout
-
-    def pump() -> None:
-        for line in stdout:
-            lines.put(line)
-
-    threading.Thread(target=pump, daemon=True).start()
-    deadline = time.monotonic() + timeout
-    seen: list[str] = []
-    while time.monotonic() < deadline:
-        try:
-            line = lines.get(timeout=0.5)
-        except queue.Empty:
-            if process.poll() is not None:
-                break
-            continue
-        seen.append(line)
-        if marker in line:
-            return "".join(seen)
-    raise AssertionError(f"not ready within {timeout}s:\n{''.join(seen)[-3000:]}")

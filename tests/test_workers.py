@@ -16,7 +16,7 @@ from hotline.intake.config import DEVELOPMENT_CALL_CENTRE_SECRET
 from hotline.shared.migrations import upgrade
 from hotline.shared.stack.embedded import free_port
 from hotline.shared.web.webhooks import signature_headers
-from tests.conftest import TEST_KAFKA_TUNING, Servers
+from tests.conftest import TEST_KAFKA_TUNING, Servers, process_log
 from tests.test_faults import _ticket
 
 TICKETS = 20
@@ -46,13 +46,17 @@ def test_two_workers_answer_and_count_their_requests_together(servers: Servers) 
         "HOTLINE_KAFKA_BOOTSTRAP": servers.kafka_bootstrap,
         "HOTLINE_WORKERS": "2",
         "HOTLINE_PORT": str(port),
-        "HOTLINE_LOG_LEVEL": "warning",
+        "HOTLINE_LOG_LEVEL": "info",  # its output goes to a file the session checks
     }
     env |= {f"HOTLINE_KAFKA_{name.upper()}": str(v) for name, v in TEST_KAFKA_TUNING.items()}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "hotline.shared.stack.cli", "serve", "intake"], env=env
-    )
+    with process_log("intake-workers").open("ab") as output:  # checked for numbers at the end
+        process = subprocess.Popen(
+            [sys.executable, "-m", "hotline.shared.stack.cli", "serve", "intake"],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         pids: set[int] = set()

@@ -20,7 +20,7 @@ from hotline.shared import secrets
 from hotline.shared.messaging.events import Event
 from hotline.shared.migrations import upgrade
 from hotline.shared.stack.embedded import free_port
-from tests.conftest import Servers
+from tests.conftest import Servers, process_log
 from tests.support import publish, serving, wait_until
 
 READER_TOKEN = "test-sync-reader-token-for-the-supervisors"
@@ -48,19 +48,22 @@ class Province:
             "HOTLINE_ENVIRONMENT": "test",
             "HOTLINE_PROVINCE_CALLBACK_URL": self.callback_url,
             "HOTLINE_PROVINCE_PUSH_INTERVAL_SECONDS": "0.2",
-            "HOTLINE_LOG_LEVEL": "warning",
+            "HOTLINE_LOG_LEVEL": "info",  # its output goes to a file the session checks
         }
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "hotline.shared.stack.cli",
-                "province",
-                "--port",
-                str(self.port),
-            ],
-            env=env,
-        )
+        with process_log("province").open("ab") as output:  # checked for numbers at the end
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "hotline.shared.stack.cli",
+                    "province",
+                    "--port",
+                    str(self.port),
+                ],
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
 
     def kill(self) -> None:
         """An outage: the province's process killed outright."""

@@ -8,6 +8,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from hotline.shared import secrets
+from hotline.shared.logs import LogFormat, default_log_format
 
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/hotline"
 DEFAULT_KAFKA_BOOTSTRAP = "127.0.0.1:9092"
@@ -77,6 +78,8 @@ class ServiceSettings(BaseSettings):
     database_pool_timeout_seconds: float = Field(default=10.0, gt=0)
     host: str = "127.0.0.1"
     log_level: str = "info"
+    # `json` (one object per line) or `console` (readable); unset: console in development only.
+    log_format: LogFormat | None = None
     # Processes `hotline serve` runs the service in (each with its own relay, consumers and
     # timers; their metrics exposed together).
     workers: int = Field(default=1, ge=1, le=16)
@@ -93,6 +96,12 @@ class ServiceSettings(BaseSettings):
     # JSON {"name": "token"}: who may list, replay and discard parked events over HTTP. Unset:
     # nobody may (outside development), and the `hotline dead-letters` command still works.
     operator_tokens: dict[str, SecretStr] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _log_format_by_environment(self) -> "ServiceSettings":
+        if self.log_format is None:
+            self.log_format = default_log_format(self.environment)
+        return self
 
     @model_validator(mode="after")
     def _refuse_development_defaults_outside_development(self) -> "ServiceSettings":

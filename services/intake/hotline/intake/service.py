@@ -44,7 +44,7 @@ from hotline.shared.domain.working_days import LOCAL_TIME
 from hotline.shared.messaging import deliveries
 from hotline.shared.messaging.deliveries import Answer
 from hotline.shared.messaging.events import CallRecorded, CallRecordedData
-from hotline.shared.messaging.outbox import add_events, outbox_row
+from hotline.shared.messaging.outbox import add_events, outbox_rows
 from hotline.shared.prepared import Prepared
 from hotline.shared.web.problems import Problem
 from hotline.shared.web.webhooks import VerifiedWebhook
@@ -221,7 +221,7 @@ async def accept_ticket(
         repeat_candidates=shown,
     )
     stored = Answer(201, accepted.model_dump(mode="json"))
-    events = [outbox_row(event) for event in accepted_events(row)]
+    events = outbox_rows(accepted_events(row))
     values = {name: getattr(row, name) for name in INSERTED_COLUMNS}
     for i, event in enumerate(events):
         values |= {f"e{i}_{name}": value for name, value in event.items()}

@@ -38,6 +38,7 @@ from hotline.provincial_sync.config import SyncOptions
 from hotline.provincial_sync.models import UploadAttempt, messaging
 from hotline.shared.backoff import Backoff, sleep_unless_stopped
 from hotline.shared.db import SessionFactory, database_unavailable, unit_of_work
+from hotline.shared.logs import mask_mobiles
 from hotline.shared.messaging.events import UploadAccepted, UploadAcceptedData, utc_now
 from hotline.shared.messaging.outbox import add_events
 
@@ -267,8 +268,11 @@ class Uploader:
         metrics.REQUESTS.labels(answer.failure or "ok").observe(seconds)
         if answer.failure:
             metrics.FAILURES.labels(answer.failure).inc()
-            log.warning(
-                "upload of %d records failed: %s %s", len(claimed), answer.failure, answer.detail
+            log.warning(  # the province's answer may quote a record, and so its caller
+                "upload of %d records failed: %s %s",
+                len(claimed),
+                answer.failure,
+                mask_mobiles(answer.detail),
             )
         return answer, status, seconds
 
@@ -394,7 +398,7 @@ class Uploader:
                 "the province refused %s: %s %s",
                 item.record.idempotency_key,
                 result.code,
-                result.message,
+                mask_mobiles(result.message),
             )
         await session.execute(
             REFUSE,

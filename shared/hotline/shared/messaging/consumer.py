@@ -13,7 +13,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -25,6 +25,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hotline.shared import tracing
 from hotline.shared.backoff import Backoff, sleep_unless_stopped
 from hotline.shared.db import SessionFactory, database_unavailable, unit_of_work
 from hotline.shared.messaging.events import (
@@ -87,7 +88,8 @@ class Record:
     partition: int
     offset: int
     key: bytes | None
-    value: bytes
+    # Left out of its repr: the event holds the caller's number, and a repr may reach a log.
+    value: bytes = field(repr=False)
     headers: tuple[tuple[str, bytes], ...] = ()
 
     @classmethod
@@ -210,12 +212,25 @@ class IdempotentConsumer:
 
     async def process(self, record: Record) -> str:
         """Apply one record exactly once in effect; returns the outcome it was counted under."""
-        event, outcome = await self._wanted(record)
-        if event is None:
-            return outcome
-        outcome = await self._apply_with_retries(self.spec.handlers[event.type], event, record)
-        EVENTS_CONSUMED.labels(self.spec.name, event.type, outcome).inc()
+        with tracing.use(tracing.from_headers(record.headers)):
+            event, outcome = await self._wanted(record)
+            if event is None:
+                return outcome
+            handler = self.spec.handlers[event.type]
+            outcome = await self._apply_with_retries(handler, event, record)
+            self._handled(event, outcome)
         return outcome
+
+    def _handled(self, event: AnyEvent, outcome: str) -> None:
+        """Counted, and logged under the event's trace (in effect around this call)."""
+        EVENTS_CONSUMED.labels(self.spec.name, event.type, outcome).inc()
+        log.info(
+            "consumer %s: %s %s",
+            self.spec.name,
+            event.type,
+            outcome,
+            extra={"consumer": self.spec.name, "event_id": str(event.id), "key": event.key},
+        )
 
     async def _wanted(self, record: Record) -> tuple[AnyEvent | None, str]:
         """The record's event if this consumer handles it; else None and the outcome counted: a
@@ -238,12 +253,28 @@ class IdempotentConsumer:
         assert self.spec.batch is not None
         batch = self.spec.batch
         wanted: list[tuple[Record, AnyEvent]] = []
+        traces: dict[Any, tracing.TraceContext] = {}
         for record in records:
-            event, _ = await self._wanted(record)
+            trace = tracing.from_headers(record.headers)
+            with tracing.use(trace):
+                event, _ = await self._wanted(record)
             if event is not None:
                 wanted.append((record, event))
+                traces[event.id] = trace
         if not wanted:
             return
+        # Applied together: what is announced about a ticket continues its event's trace.
+        by_key = {event.key: traces[event.id] for _, event in wanted}
+        only = next(iter(traces.values())) if len(set(traces.values())) == 1 else None
+        with tracing.use(only, by_key):
+            await self._apply_batch_traced(batch, wanted, traces)
+
+    async def _apply_batch_traced(
+        self,
+        batch: BatchHandler,
+        wanted: list[tuple[Record, AnyEvent]],
+        traces: Mapping[Any, tracing.TraceContext],
+    ) -> None:
         backoff = self._backoff()
         while True:
             if self._stop.is_set():
@@ -263,14 +294,15 @@ class IdempotentConsumer:
                     error,
                 )
                 for record, event in wanted:
-                    outcome = await self._apply_with_retries(
-                        lambda session, one: batch(session, [one]), event, record
-                    )
-                    EVENTS_CONSUMED.labels(self.spec.name, event.type, outcome).inc()
+                    with tracing.use(traces[event.id]):
+                        outcome = await self._apply_with_retries(
+                            lambda session, one: batch(session, [one]), event, record
+                        )
+                        self._handled(event, outcome)
                 return
         for _, event in wanted:
-            outcome = "applied" if event.id in applied else "duplicate"
-            EVENTS_CONSUMED.labels(self.spec.name, event.type, outcome).inc()
+            with tracing.use(traces[event.id]):
+                self._handled(event, "applied" if event.id in applied else "duplicate")
 
     async def _apply_batch_once(self, batch: BatchHandler, events: list[AnyEvent]) -> set[Any]:
         processed = self.tables.processed_events
@@ -403,7 +435,13 @@ class IdempotentConsumer:
                 log.warning("cannot reach the dead-letter topic yet; retrying", exc_info=True)
                 await self.broker.reset()
                 await sleep_unless_stopped(self._stop, backoff.next_delay())
-        log.error("the dead-letter copy of %s was not sent; parked_events holds it", record)
+        # The record's place, not the record: its value holds the caller's number.
+        log.error(
+            "the dead-letter copy of %s/%d/%d was not sent; parked_events holds it",
+            record.topic,
+            record.partition,
+            record.offset,
+        )
 
     async def replay_parked(self, parked_id: int, *, by: str) -> str:
         """Apply a parked event again: `replayed` (its effects and the new status commit

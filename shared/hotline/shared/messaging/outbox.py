@@ -43,6 +43,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from hotline.shared import tracing
 from hotline.shared.backoff import Backoff, sleep_unless_stopped
 from hotline.shared.db import database_unavailable
 from hotline.shared.messaging.events import CONSUMER_GROUPS, CONTENT_TYPE, Event
@@ -67,21 +68,31 @@ FOLLOWER_POLL_SECONDS = 2.0
 
 
 async def add_events(session: AsyncSession, tables: MessagingTables, *events: Event) -> None:
-    """Write events to the outbox inside the session's transaction."""
+    """Write events to the outbox inside the session's transaction, each with the trace it is
+    announced in (the request's or the handled event's; outside both, a new one)."""
     if not events:
         return
-    await session.execute(insert(tables.outbox), [outbox_row(event) for event in events])
+    await session.execute(insert(tables.outbox), outbox_rows(events))
 
 
-def outbox_row(event: Event) -> dict[str, Any]:
-    """The outbox row of an event: its columns' values (for a statement of one's own)."""
-    return {
-        "event_id": event.id,
-        "event_type": event.type,
-        "topic": event.topic,
-        "key": event.key,
-        "payload": event.model_dump(mode="json"),
-    }
+def outbox_rows(events: Sequence[Event]) -> list[dict[str, Any]]:
+    """The outbox rows of events, each with the trace it is announced in (for `add_events`, or
+    a statement of one's own)."""
+    started = None
+    rows = []
+    for event in events:
+        trace = tracing.for_key(event.key) or (started := started or tracing.TraceContext.start())
+        rows.append(
+            {
+                "event_id": event.id,
+                "event_type": event.type,
+                "topic": event.topic,
+                "key": event.key,
+                "payload": event.model_dump(mode="json"),
+                "traceparent": trace.header,
+            }
+        )
+    return rows
 
 
 class BrokerEpoch:
@@ -266,7 +277,13 @@ class OutboxRelay:
         outbox = self.tables.outbox
         rows = (
             await leader.execute(
-                select(outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.payload)
+                select(
+                    outbox.c.id,
+                    outbox.c.topic,
+                    outbox.c.key,
+                    outbox.c.payload,
+                    outbox.c.traceparent,
+                )
                 .where(outbox.c.published_at.is_(None))
                 .order_by(outbox.c.id)
                 .limit(self.settings.batch_size)
@@ -316,7 +333,7 @@ class OutboxRelay:
                         row.topic,
                         value=_json_bytes(row.payload),
                         key=row.key.encode(),
-                        headers=[("content-type", CONTENT_TYPE.encode())],
+                        headers=_headers(row.traceparent),
                     )
                 )
             except KafkaError as error:
@@ -461,6 +478,13 @@ class OutboxRelay:
         OUTBOX_PENDING.labels(self.service).set(pending[0] or 0)
         oldest_age = (pending[2] - pending[1]).total_seconds() if pending[1] else 0.0
         OUTBOX_OLDEST_UNPUBLISHED.labels(self.service).set(oldest_age)
+
+
+def _headers(traceparent: str | None) -> list[tuple[str, bytes]]:
+    headers = [("content-type", CONTENT_TYPE.encode())]
+    if traceparent:
+        headers.append((tracing.TRACEPARENT, traceparent.encode()))
+    return headers
 
 
 def _json_bytes(payload: Any) -> bytes:

@@ -129,6 +129,15 @@ def downgrade_messaging_tables_v2(schema: str) -> None:
     op.drop_index("ix_outbox_topic_partition_offset", table_name="outbox", schema=schema)
 
 
+def upgrade_messaging_tables_v3(schema: str) -> None:
+    """The W3C trace context each outbox event was announced in (`traceparent`)."""
+    op.add_column("outbox", sa.Column("traceparent", sa.Text()), schema=schema)
+
+
+def downgrade_messaging_tables_v3(schema: str) -> None:
+    op.drop_column("outbox", "traceparent", schema=schema)
+
+
 def upgrade_webhook_deliveries_v2(schema: str) -> None:
     """The SHA-256 of each webhook's body, so a reused webhook-id with another body is refused,
     and an index to forget deliveries older than the replay window."""

@@ -39,6 +39,8 @@ def define_messaging_tables(metadata: MetaData) -> MessagingTables:
         Column("topic", Text, nullable=False),
         Column("key", Text, nullable=False),
         Column("payload", JSONB, nullable=False),
+        # The W3C trace context the event was announced in, sent as its record's header.
+        Column("traceparent", Text),
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         Column("published_at", DateTime(timezone=True)),
         Column("partition", Integer),

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from hotline.shared import secrets
 from hotline.shared.db import create_engine
+from hotline.shared.logs import default_log_format, uvicorn_log_config
 from hotline.shared.runtime import ServiceDefinition, build_runtime
 from hotline.shared.settings import ServiceSettings
 from hotline.shared.stack.services import PROVINCE_PORT, SERVICES, SERVICES_BY_NAME, ServiceEntry
@@ -104,6 +105,9 @@ def _serve(entry: ServiceEntry, port: int | None) -> int:
         host=settings.host,
         port=port or int(os.environ.get("HOTLINE_PORT", entry.port)),
         log_level=settings.log_level,
+        log_config=uvicorn_log_config(
+            service=entry.name, level=settings.log_level, log_format=settings.log_format or "json"
+        ),
         timeout_graceful_shutdown=10,
         workers=settings.workers,
     )
@@ -131,6 +135,11 @@ def _province(port: int | None) -> int:
         host=settings.host,
         port=port or int(os.environ.get("HOTLINE_PORT", PROVINCE_PORT)),
         log_level=settings.log_level,
+        log_config=uvicorn_log_config(
+            service="province",
+            level=settings.log_level,
+            log_format=settings.log_format or default_log_format(settings.environment),
+        ),
         timeout_graceful_shutdown=10,
     )
     return 0

@@ -9,6 +9,9 @@ while it keeps dying and starts over once it has stayed up; the others keep runn
 takes tickets while the broker is away; the relays send them once it is back). Each restart
 is logged. Only Ctrl-C (or SIGTERM) stops everything: services first, so their last batches
 are published, then the province, then the broker, then PostgreSQL.
+
+Each line a service or the province writes is printed with its name in front
+(`intake          | …`), the last ones too: a stopped process's output is read to its end.
 """
 
 import asyncio
@@ -16,10 +19,12 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, TextIO
 
 import httpx
 from pydantic import Field
@@ -42,6 +47,43 @@ SUPERVISION_INTERVAL_SECONDS = 0.5
 PROVINCE = "province"
 PROVINCE_APP = "hotline.provincial_sync.province.app:app"
 SYNC_SERVICE = "provincial-sync"
+# How long a stopped process's last lines are waited for (a child of its own may hold the pipe).
+OUTPUT_DRAIN_SECONDS = 5.0
+
+
+class PrefixedOutput:
+    """The processes' lines on one stream, each whole and behind its process's name."""
+
+    def __init__(self, names: Sequence[str], stream: TextIO | None = None) -> None:
+        self.width = max(len(name) for name in names)
+        self.stream = stream
+        self._lock = threading.Lock()
+        self._readers: list[threading.Thread] = []
+
+    def write(self, line: str) -> None:
+        stream = self.stream or sys.stdout
+        with self._lock:
+            stream.write(line if line.endswith("\n") else line + "\n")
+            stream.flush()
+
+    def follow(self, name: str, output: IO[bytes]) -> None:
+        """Print what `output` carries, line by line behind `name`, until it ends."""
+        prefix = f"{name:<{self.width}} | "
+
+        def read() -> None:
+            with output:
+                for line in iter(output.readline, b""):
+                    self.write(prefix + line.decode(errors="replace"))
+
+        reader = threading.Thread(target=read, name=f"{name}-output", daemon=True)
+        reader.start()
+        self._readers = [thread for thread in self._readers if thread.is_alive()] + [reader]
+
+    def drain(self, timeout: float = OUTPUT_DRAIN_SECONDS) -> None:
+        """Wait until the output of every stopped process has been printed."""
+        deadline = time.monotonic() + timeout
+        for reader in self._readers:
+            reader.join(max(0.0, deadline - time.monotonic()))
 
 
 class StackSettings(BaseSettings):
@@ -90,9 +132,12 @@ class Stack:
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     parts: list[Supervised] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
-    log: Callable[[str], None] = field(
-        default=lambda line: print(f"hotline up: {line}", flush=True)
+    output: PrefixedOutput = field(
+        default_factory=lambda: PrefixedOutput([PROVINCE, *(s.name for s in SERVICES)])
     )
+
+    def say(self, line: str) -> None:
+        self.output.write(f"hotline up: {line}")
 
     def __post_init__(self) -> None:
         var = self.settings.var_dir.resolve()
@@ -167,24 +212,26 @@ class Stack:
         return Supervised(name, alive, start, exit_code, backoff)
 
     def _start_service(self, service: ServiceEntry) -> None:
-        self.processes[service.name] = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "hotline.shared.stack.cli", "serve", service.name),
-                *("--port", str(self.port(service))),
-            ],
-            env=self.env,
-            start_new_session=True,  # stopped by us, in order, not by the terminal's Ctrl-C
+        self._start(
+            service.name,
+            ["serve", service.name, "--port", str(self.port(service))],
         )
 
     def _start_province(self) -> None:
-        self.processes[PROVINCE] = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "hotline.shared.stack.cli", PROVINCE),
-                *("--port", str(self.province_port)),
-            ],
-            env=self.env,
-            start_new_session=True,
+        self._start(PROVINCE, [PROVINCE, "--port", str(self.province_port)])
+
+    def _start(self, name: str, arguments: list[str]) -> None:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "hotline.shared.stack.cli", *arguments],
+            # Unbuffered, so what it prints reaches us as it does, not when it exits.
+            env={**self.env, "PYTHONUNBUFFERED": "1"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # stopped by us, in order, not by the terminal's Ctrl-C
         )
+        assert process.stdout is not None
+        self.output.follow(name, process.stdout)
+        self.processes[name] = process
 
     def _starter(self, service: ServiceEntry) -> Callable[[], None]:
         return lambda: self._start_service(service)
@@ -215,7 +262,7 @@ class Stack:
                 part.restart_at = now + delay
                 code = part.exit_code()
                 how = f" with code {code}" if code is not None else ""
-                self.log(f"{part.name} exited{how}; starting it again in {delay:.0f}s")
+                self.say(f"{part.name} exited{how}; starting it again in {delay:.0f}s")
             elif now >= part.restart_at:
                 part.restarts += 1
                 try:
@@ -223,10 +270,10 @@ class Stack:
                 except Exception as error:
                     delay = part.backoff.next_delay()
                     part.restart_at = time.monotonic() + delay
-                    self.log(f"{part.name} did not start ({error}); trying again in {delay:.0f}s")
+                    self.say(f"{part.name} did not start ({error}); trying again in {delay:.0f}s")
                     continue
                 part.restart_at, part.started_at = None, time.monotonic()
-                self.log(f"{part.name} started again (restart {part.restarts})")
+                self.say(f"{part.name} started again (restart {part.restarts})")
 
     def wait_until_ready(self, stopping: Callable[[], bool]) -> bool:
         """Wait for every /readyz (the province's /healthz), restarting what dies meanwhile;
@@ -274,6 +321,7 @@ class Stack:
         self._stop_processes(services)
         self._stop_processes([self.processes[PROVINCE]] if PROVINCE in self.processes else [])
         self.processes.clear()
+        self.output.drain()
         self.broker.stop()
         self.postgres.stop()
 
@@ -320,15 +368,26 @@ def run_stack() -> int:
         stack.start()
         if not stack.wait_until_ready(lambda: stopping):
             return 0
-        print("\n12345 hotline suite is ready:", flush=True)
-        for service in SERVICES:
-            url = stack.url(service)
-            print(f"  {service.name:<16} {url}  (docs {url}/docs, metrics {url}/metrics)")
+        # One write of whole lines: the services' lines go on meanwhile.
+        urls = [
+            f"  {service.name:<16} {stack.url(service)}  "
+            f"(docs {stack.url(service)}/docs, metrics {stack.url(service)}/metrics)"
+            for service in SERVICES
+        ]
         url = stack.province_url
-        print(f"  {'province':<16} {url}  (simulated; docs {url}/docs, admin {url}/admin/summary)")
-        print(f"  {'postgres':<16} {stack.postgres.data_dir}")
-        print(f"  {'kafka':<16} {stack.broker.bootstrap}")
-        print("Press Ctrl-C to stop.", flush=True)
+        stack.output.write(
+            "\n".join(
+                [
+                    "\n12345 hotline suite is ready:",
+                    *urls,
+                    f"  {'province':<16} {url}  "
+                    f"(simulated; docs {url}/docs, admin {url}/admin/summary)",
+                    f"  {'postgres':<16} {stack.postgres.data_dir}",
+                    f"  {'kafka':<16} {stack.broker.bootstrap}",
+                    "Press Ctrl-C to stop.",
+                ]
+            )
+        )
         while not stopping:
             stack.supervise_once()
             time.sleep(SUPERVISION_INTERVAL_SECONDS)
@@ -337,5 +396,5 @@ def run_stack() -> int:
         print(f"hotline up: {error}", file=sys.stderr)
         return 1
     finally:
-        print("Stopping…", flush=True)
+        stack.output.write("Stopping…")
         stack.stop()

@@ -6,10 +6,11 @@ from typing import Any, TypeVar
 
 from fastapi import APIRouter, FastAPI
 
-from hotline.shared.logs import configure_logging
+from hotline.shared.logs import configure_logging, service_context
 from hotline.shared.runtime import ServiceDefinition, service_runtime
 from hotline.shared.settings import ServiceSettings
 from hotline.shared.web import health, metrics, operations
+from hotline.shared.web.correlation import install_request_context
 from hotline.shared.web.problems import install_problem_handlers
 from hotline.shared.web.webhooks import SIGNED_BODY_MODELS
 
@@ -30,17 +31,21 @@ def create_service_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings = definition.settings_factory()
-        configure_logging(settings.log_level)
-        async with service_runtime(definition, settings) as runtime:
-            app.state.runtime = runtime
-            app.state.context = runtime.context
-            yield
+        configure_logging(
+            service=name, level=settings.log_level, log_format=settings.log_format or "json"
+        )
+        with service_context(name):
+            async with service_runtime(definition, settings) as runtime:
+                app.state.runtime = runtime
+                app.state.context = runtime.context
+                yield
 
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
     app.state.service_name = name
     app.state.definition = definition
     install_problem_handlers(app)
     app.add_middleware(metrics.HttpMetricsMiddleware, service=name)
+    install_request_context(app, service=name)
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(operations.router)

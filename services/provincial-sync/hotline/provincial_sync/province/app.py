@@ -44,7 +44,8 @@ from hotline.provincial_sync.province.config import ProvinceSettings
 from hotline.provincial_sync.province.push import Pusher
 from hotline.provincial_sync.province.store import Behaviour, Province
 from hotline.shared import loops
-from hotline.shared.logs import configure_logging
+from hotline.shared.logs import configure_logging, default_log_format
+from hotline.shared.web.correlation import install_request_context
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,11 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         resolved = settings or ProvinceSettings()
         if settings is None:
-            configure_logging(resolved.log_level)
+            configure_logging(
+                service="province",
+                level=resolved.log_level,
+                log_format=resolved.log_format or default_log_format(resolved.environment),
+            )
         province = Province(
             audit=resolved.audit, spot_check_share=resolved.spot_check_share, rng=rng
         )
@@ -131,6 +136,7 @@ def create_app(
         version="0.1.0",
         lifespan=lifespan,
     )
+    install_request_context(app, service="province")
     _install_envelope_handlers(app)
     app.include_router(router)
     app.include_router(admin)

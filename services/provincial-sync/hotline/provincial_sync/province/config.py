@@ -1,5 +1,5 @@
 """The simulated province's settings (environment variables `HOTLINE_PROVINCE_*`, and the shared
-`HOTLINE_ENVIRONMENT`, `HOTLINE_HOST`, `HOTLINE_LOG_LEVEL`)."""
+`HOTLINE_ENVIRONMENT`, `HOTLINE_HOST`, `HOTLINE_LOG_LEVEL`, `HOTLINE_LOG_FORMAT`)."""
 
 import re
 from typing import Literal
@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hotline.shared import secrets
+from hotline.shared.logs import LogFormat
 
 
 class ProvinceSettings(BaseSettings):
@@ -21,6 +22,7 @@ class ProvinceSettings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", validation_alias="HOTLINE_HOST")
     log_level: str = Field(default="info", validation_alias="HOTLINE_LOG_LEVEL")
+    log_format: LogFormat | None = Field(default=None, validation_alias="HOTLINE_LOG_FORMAT")
 
     # The key pairs the province issued (JSON app key → secret): uploads are signed with one,
     # and so are the callbacks it pushes (with `callback_app_key`, default the first).

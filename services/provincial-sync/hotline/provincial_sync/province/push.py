@@ -23,6 +23,7 @@ from hotline.provincial_sync.adapters.generic_v1 import (
     signed_headers,
 )
 from hotline.provincial_sync.province.store import FINDINGS_PATH, SPOT_CHECKS_PATH, Province
+from hotline.shared.logs import mask_mobiles
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,8 @@ class Pusher:
                 self._last_warning = None
         else:
             self.province.push_failures += 1
-            self._warn(f"{path}: {delivery.status or 'no answer'} {delivery.body[:200]}")
+            body = mask_mobiles(delivery.body[:200])  # a refusal may quote what it refused
+            self._warn(f"{path}: {delivery.status or 'no answer'} {body}")
         return delivery
 
     async def post_raw(
