@@ -48,7 +48,9 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
 )
 async def post_call(call: CallWebhook, session: DbSession) -> JSONResponse:
     """Record a call (话单) when it ends. A redelivery (same webhook-id) gets the first answer."""
-    return _respond(await service.record_call(session, call.body, webhook=call.webhook))
+    return _respond(
+        await service.record_call(session, call.body, webhook=call.webhook), call.answer_headers()
+    )
 
 
 @router.post(
@@ -63,7 +65,8 @@ async def post_ticket(ticket: TicketWebhook, session: DbSession, context: Contex
     return _respond(
         await service.accept_ticket(
             session, ticket.body, webhook=ticket.webhook, options=context.options
-        )
+        ),
+        ticket.answer_headers(),
     )
 
 
@@ -109,6 +112,8 @@ async def merge_ticket(
     return await service.merge_ticket(session, ticket_no, body, supervisor)
 
 
-def _respond(answer: Answer) -> JSONResponse:
-    headers = {"webhook-replayed": "true"} if answer.replayed else None
+def _respond(answer: Answer, headers: dict[str, str] | None = None) -> JSONResponse:
+    headers = dict(headers or {})
+    if answer.replayed:
+        headers["webhook-replayed"] = "true"
     return JSONResponse(answer.body, status_code=answer.status_code, headers=headers)

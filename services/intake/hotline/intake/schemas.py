@@ -5,7 +5,12 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, field_validator
 
 from hotline.shared.messaging.events import Channel, HandlingMode, Line, RequestType, TicketStatus
-from hotline.shared.web.schemas import IDENTIFIER_PATTERN, InputModel, LocalDatetime
+from hotline.shared.web.schemas import (
+    IDENTIFIER_PATTERN,
+    InputModel,
+    LocalDatetime,
+    TolerantInputModel,
+)
 
 Category = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
@@ -19,7 +24,12 @@ class Strict(InputModel):
     pass
 
 
-class CallRecordIn(Strict):
+class Tolerant(TolerantInputModel):
+    """A body the call-centre software sends: a field a newer release of it adds is ignored and
+    reported (`Hotline-Ignored-Fields`), never a refused delivery; unknown values still are."""
+
+
+class CallRecordIn(Tolerant):
     """A call record (话单), posted by the switch when a call ends."""
 
     call_id: Identifier
@@ -43,14 +53,14 @@ class CallAccepted(BaseModel):
     status: Literal["recorded"] = "recorded"
 
 
-class CallerIn(Strict):
+class CallerIn(Tolerant):
     salutation: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)] = Field(
         description='"张先生"; anonymous callers are "*先生" or "*女士"'
     )
     number: RawPhone | None = None
 
 
-class TicketIn(Strict):
+class TicketIn(Tolerant):
     """A ticket (工单), posted by the agent's desk client when the agent saves it."""
 
     source_ticket_id: Identifier = Field(description="The desk client's own id for this ticket")
