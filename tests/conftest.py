@@ -66,3 +66,17 @@ async def engine(servers: Servers) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the session if a route answered a status its OpenAPI document does not list."""
+    from tests.documented_statuses import report
+
+    missing = report()
+    if missing:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        lines = ["undocumented statuses (add them to the route's `responses=`):", *missing]
+        if reporter is not None:
+            reporter.write_sep("=", "OpenAPI", red=True)
+            reporter.write_line("\n".join(lines))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

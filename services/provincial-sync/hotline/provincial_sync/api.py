@@ -88,7 +88,10 @@ async def parked(
     return await service.parked(session, after=after, limit=limit)
 
 
-@sync_router.get("/documents/{kind}/{record_id}")
+@sync_router.get(
+    "/documents/{kind}/{record_id}",
+    responses={404: {"description": "No document of this record"}},
+)
 async def document(
     kind: Kind, record_id: RecordId, reader: Reader, session: DbSession
 ) -> DocumentOut:

@@ -227,13 +227,25 @@ def signed_body(
     return verify_then_parse
 
 
+WEBHOOK_SCHEMES = {
+    "webhook-id": "Standard Webhooks: the message's id; a redelivery sends the same one",
+    "webhook-timestamp": "Standard Webhooks: Unix seconds, within five minutes of our clock",
+    "webhook-signature": "Standard Webhooks: `v1,<base64 HMAC-SHA256 of id.timestamp.body>` "
+    "under the sender's `whsec_` secret (several, space-separated, during a rotation). "
+    "`hotline sign` prints all three headers for a body",
+}
+
+
 def signed_body_openapi(model: type[BaseModel]) -> dict[str, Any]:
-    """`openapi_extra` for a route whose body `signed_body` reads: its schema, required."""
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
-            },
+    """`openapi_extra` for a route whose body `signed_body` reads: its schema, required, with
+    the model's examples, and the three Standard Webhooks headers as its security."""
+    content: dict[str, Any] = {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
+    extra = model.model_config.get("json_schema_extra")
+    if isinstance(extra, dict) and isinstance(examples := extra.get("examples"), list):
+        content["examples"] = {
+            f"example {n}": {"value": example} for n, example in enumerate(examples, 1)
         }
+    return {
+        "requestBody": {"required": True, "content": {"application/json": content}},
+        "security": [{header: [] for header in WEBHOOK_SCHEMES}],
     }
