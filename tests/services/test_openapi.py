@@ -118,6 +118,13 @@ def test_the_webhooks_name_their_headers_and_show_a_shaoyang_example() -> None:
     ]
     (first, *_) = ticket["requestBody"]["content"]["application/json"]["examples"].values()
     assert "邵阳" in first["value"]["address"]
+    assert set(ticket["responses"]["201"]["headers"]) == {
+        "webhook-replayed",
+        "Hotline-Ignored-Fields",
+    }
+    result = callback.openapi()["paths"]["/v1/callbacks/{ticket_no}/result"]["post"]
+    assert set(result["responses"]["200"]["headers"]) == {"webhook-replayed"}  # a strict body
+    assert "TicketIn" not in callback.openapi()["components"]["schemas"]
 
 
 def test_enums_are_listed() -> None:

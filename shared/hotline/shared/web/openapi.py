@@ -2,6 +2,7 @@
 (problem+json with `errors[]`), the Standard Webhooks headers and bearer tokens as security
 schemes, and the bodies read after their signature, so a vendor can code against `/docs`."""
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -9,7 +10,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field
 
 from hotline.shared.web.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE
-from hotline.shared.web.webhooks import SIGNED_BODY_MODELS, WEBHOOK_SCHEMES
+from hotline.shared.web.webhooks import IGNORED_FIELDS_HEADER, SIGNED_BODY_MODELS, WEBHOOK_SCHEMES
 
 
 class ProblemError(BaseModel):
@@ -110,7 +111,12 @@ def customise(document: dict[str, Any]) -> dict[str, Any]:
     """FastAPI's document, corrected to what the server does."""
     components = document.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
-    models: list[type[BaseModel]] = [*SIGNED_BODY_MODELS.values(), ProblemDetails]
+    # The signed bodies of this app's routes only (the registry holds every imported service's).
+    written = json.dumps(document)
+    signed = {
+        name: model for name, model in SIGNED_BODY_MODELS.items() if _request_ref(name) in written
+    }
+    models: list[type[BaseModel]] = [*signed.values(), ProblemDetails]
     for model in models:
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
@@ -126,6 +132,7 @@ def customise(document: dict[str, Any]) -> dict[str, Any]:
     for operations in document.get("paths", {}).values():
         for operation in operations.values():
             _correct_responses(operation)
+            _webhook_answer_headers(operation, signed)
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
     return document
@@ -156,3 +163,37 @@ def _correct_responses(operation: dict[str, Any]) -> None:
         responses["503"]["headers"] = {
             "Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}
         }
+
+
+def _request_ref(name: str) -> str:
+    return f'"#/components/schemas/{name}"'
+
+
+REPLAYED_HEADER = {
+    "description": "`true` when this answers a redelivery (the same webhook-id): the first "
+    "answer, again; nothing was changed",
+    "schema": {"type": "string", "enum": ["true"]},
+}
+IGNORED_HEADER = {
+    "description": "The body's fields we do not know and ignored (dotted paths, comma-separated); "
+    "absent when there were none",
+    "schema": {"type": "string"},
+    "example": "priority, caller.wechat_openid",
+}
+
+
+def _webhook_answer_headers(
+    operation: dict[str, Any], signed: Mapping[str, type[BaseModel]]
+) -> None:
+    """A signed webhook's answers carry `webhook-replayed`, and a tolerant body's the ignored
+    fields (`Hotline-Ignored-Fields`)."""
+    content = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+    name = str(content.get("schema", {}).get("$ref", "")).rsplit("/", 1)[-1]
+    if name not in signed:
+        return
+    headers: dict[str, Any] = {"webhook-replayed": REPLAYED_HEADER}
+    if signed[name].model_config.get("extra") == "allow":
+        headers[IGNORED_FIELDS_HEADER] = IGNORED_HEADER
+    for status, response in operation.get("responses", {}).items():
+        if status.startswith("2"):
+            response.setdefault("headers", {}).update(headers)
