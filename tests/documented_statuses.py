@@ -11,8 +11,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 SEEN: defaultdict[FastAPI, set[tuple[str, str, int]]] = defaultdict(set)
 
 
-def recording(app: FastAPI, serving: ASGIApp | None = None) -> ASGIApp:
-    """`app` (or `serving`, what wraps it), noting the route and status of every answer."""
+def recording(
+    app: FastAPI,
+    serving: ASGIApp | None = None,
+    seen: defaultdict[FastAPI, set[tuple[str, str, int]]] = SEEN,
+) -> ASGIApp:
+    """`app` (or `serving`, what wraps it), noting the route and status of every answer in
+    `seen` (the session's, unless given)."""
     inner = serving or app
 
     async def recorded(scope: Scope, receive: Receive, send: Send) -> None:
@@ -28,7 +33,7 @@ def recording(app: FastAPI, serving: ASGIApp | None = None) -> ASGIApp:
         finally:
             route = scope.get("route")  # the router writes the matched route into the scope
             if scope["type"] == "http" and status and route is not None:
-                SEEN[app].add((scope["method"], str(getattr(route, "path", "")), status[0]))
+                seen[app].add((scope["method"], str(getattr(route, "path", "")), status[0]))
 
     return recorded
 
