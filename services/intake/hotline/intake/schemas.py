@@ -13,6 +13,7 @@ from pydantic import (
 )
 
 from hotline.intake.config import DEFAULT_CATEGORIES
+from hotline.intake.repeat_calls import RepeatRule
 from hotline.shared.messaging.events import Channel, HandlingMode, Line, RequestType, TicketStatus
 from hotline.shared.web.schemas import (
     IDENTIFIER_PATTERN,
@@ -208,7 +209,9 @@ class TicketAccepted(BaseModel):
     status: TicketStatus
     resolution: str | None
     repeat_of: str | None = None
-    repeat_rule: str | None = None
+    repeat_rule: RepeatRule | None = Field(
+        default=None, description="The row of Attachment 5's table applied, when a repeat"
+    )
     notice_id: str | None = None
     tell_caller: str | None = None
     repeat_candidates: list[RepeatCandidate] = Field(
@@ -247,7 +250,7 @@ class TicketPublic(BaseModel):
     resolution: str | None
     handling_unit: str | None
     repeat_of: str | None
-    repeat_rule: str | None
+    repeat_rule: RepeatRule | None = Field(description="The row of Attachment 5's table applied")
     notice_id: str | None
     accepted_at: LocalDatetime
     closed_at: LocalDatetime | None
