@@ -79,4 +79,5 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         if reporter is not None:
             reporter.write_sep("=", "OpenAPI", red=True)
             reporter.write_line("\n".join(lines))
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        if session.exitstatus == pytest.ExitCode.OK:  # an interrupted session keeps its code
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
