@@ -153,6 +153,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the session if a log line named a mobile number unmasked, or a route answered a
+    status its OpenAPI document does not list."""
+    _check_logged_numbers(session)
+    _check_documented_statuses(session)
+
+
+def _check_logged_numbers(session: pytest.Session) -> None:
     logging.getLogger().removeHandler(PHONE_WATCH)
     leaks = PHONE_WATCH.leaks + unmasked_numbers_in_files(PROCESS_LOG_DIR)
     if not leaks:
@@ -166,3 +173,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     else:
         print(message, file=sys.stderr)
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _check_documented_statuses(session: pytest.Session) -> None:
+    from tests.documented_statuses import report
+
+    missing = report()
+    if missing:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        lines = ["undocumented statuses (add them to the route's `responses=`):", *missing]
+        if reporter is not None:
+            reporter.write_sep("=", "OpenAPI", red=True)
+            reporter.write_line("\n".join(lines))
+        if session.exitstatus == pytest.ExitCode.OK:  # an interrupted session keeps its code
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED

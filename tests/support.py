@@ -21,6 +21,7 @@ from hotline.dispatch.models import messaging as dispatch_messaging
 from hotline.shared.messaging.events import Event, serialize_event
 from hotline.shared.messaging.tables import MessagingTables
 from tests.conftest import TEST_KAFKA_TUNING, Servers
+from tests.documented_statuses import recording
 
 
 @contextmanager
@@ -50,7 +51,7 @@ async def running(
     `HOTLINE_*` environment variables, and a client that calls it in-process."""
     with service_environment(servers, **settings):
         async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30) as manager:
-            transport = httpx.ASGITransport(app=manager.app)
+            transport = httpx.ASGITransport(app=recording(app, manager.app))
             async with httpx.AsyncClient(transport=transport, base_url="http://service") as http:
                 yield http
 
@@ -61,7 +62,7 @@ async def serving(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """Like `running`, but on a real port (for what must call it over HTTP), with a client."""
     with service_environment(servers, **settings):
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+        config = uvicorn.Config(recording(app), host="127.0.0.1", port=port, log_level="warning")
         server = uvicorn.Server(config)
         task = asyncio.create_task(server.serve())
         try:

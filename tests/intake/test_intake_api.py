@@ -186,7 +186,6 @@ INVALID_TICKETS = {
     "missing-content": ({"content": None}, "content"),
     "unknown-channel": ({"channel": "fax"}, "channel"),
     "malformed-location": ({"location_code": "43050"}, "location_code"),
-    "unknown-field": ({"priority": "high"}, "priority"),
     "time-without-offset": ({"accepted_at": "2022-01-31T09:30:00"}, "accepted_at"),
     "T07-salutation-digits": (
         {"caller": {"salutation": "123", "number": "13812345678"}},

@@ -24,7 +24,8 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
 @router.post(
     "/callbacks/{ticket_no}/result",
     response_model=SurveyOutcome,
-    responses=PROBLEMS,
+    responses=PROBLEMS
+    | {409: {"description": "The survey is not due yet, or the result names another survey"}},
     openapi_extra=signed_body_openapi(SurveyResultIn),
 )
 async def post_result(

@@ -48,10 +48,29 @@ class UnitBase(Strict):
 
 
 class UnitCreate(UnitBase):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "unit_id": "U057",
+                    "name": "邵阳市城市管理和综合执法局",
+                    "kind": "city_bureau",
+                    "categories": ["城乡建设类"],
+                    "location_prefixes": ["4305"],
+                    "contact": "0739-5xxxxxx",
+                }
+            ]
+        }
+    )
+
     unit_id: UnitId
 
 
 class UnitUpdate(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"contact": "0739-5223456", "active": True}]}
+    )
+
     name: (
         Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=100)]
         | None
@@ -135,21 +154,59 @@ class TicketForSupervisor(TicketForUnit):
 class ReplyIn(Strict):
     """What the unit did, what came of it, and whether it spoke to the citizen."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "actions": "接单后工作人员于当日下午到翠园小区现场核查，"
+                    "确认系燃气管道改造导致停气，已联系施工方加快进度",
+                    "result": "12月1日18时已恢复供气，并向张先生电话说明原因，张先生表示认可",
+                    "citizen_contacted": True,
+                }
+            ]
+        }
+    )
+
     actions: Text = Field(description="What was done (办理过程)")
     result: Text = Field(description="The result (办理结果)")
     citizen_contacted: bool
 
 
 class ReturnIn(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"reason": "该路段田江大桥的维修养护属市公路建设养护中心管辖，不属我局职责，请改派"}
+            ]
+        }
+    )
+
     reason: Reason = Field(description="Why the ticket is not this unit's (退单理由)")
 
 
 class ExtensionIn(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "reason": "涉及管网改造需协调施工方，预计需五个工作日",
+                    "requested_deadline": "2026-12-10T00:00:00+08:00",
+                }
+            ]
+        }
+    )
+
     reason: Reason
     requested_deadline: AwareDatetime
 
 
 class ReviewIn(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"accept": False, "note": "经核实属本单位职责，请继续办理"}]
+        }
+    )
+
     accept: bool
     note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
     unit_id: UnitId | None = Field(
@@ -158,6 +215,10 @@ class ReviewIn(Strict):
 
 
 class DispatchIn(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"unit_id": "U012", "note": "请尽快联系诉求人"}]}
+    )
+
     unit_id: UnitId
     note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
 

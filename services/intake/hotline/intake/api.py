@@ -49,7 +49,9 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
 )
 async def post_call(call: CallWebhook, session: DbSession) -> JSONResponse:
     """Record a call (话单) when it ends. A redelivery (same webhook-id) gets the first answer."""
-    return _respond(await service.record_call(session, call.body, webhook=call.webhook))
+    return _respond(
+        await service.record_call(session, call.body, webhook=call.webhook), call.answer_headers()
+    )
 
 
 @router.post(
@@ -65,7 +67,7 @@ async def post_ticket(ticket: TicketWebhook, runtime: Runtime, context: Context)
         answer = await service.accept_ticket(
             session, ticket.body, webhook=ticket.webhook, options=context.options
         )
-    return _respond(answer)
+    return _respond(answer, ticket.answer_headers())
 
 
 @router.post(
@@ -116,6 +118,8 @@ async def list_categories(context: Context) -> list[CategoryPublic]:
     return catalogue.category_catalogue(context.options.categories)
 
 
-def _respond(answer: Answer) -> JSONResponse:
-    headers = {"webhook-replayed": "true"} if answer.replayed else None
+def _respond(answer: Answer, headers: dict[str, str] | None = None) -> JSONResponse:
+    headers = dict(headers or {})
+    if answer.replayed:
+        headers["webhook-replayed"] = "true"
     return JSONResponse(answer.body, status_code=answer.status_code, headers=headers)

@@ -24,6 +24,7 @@ from hotline.provincial_sync.schemas import (
 from hotline.shared.db import after_commit
 from hotline.shared.messaging.events import RecordKind
 from hotline.shared.web.deps import DbSession
+from hotline.shared.web.openapi import header_security
 from hotline.shared.web.problems import Problem
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
@@ -88,7 +89,10 @@ async def parked(
     return await service.parked(session, after=after, limit=limit)
 
 
-@sync_router.get("/documents/{kind}/{record_id}")
+@sync_router.get(
+    "/documents/{kind}/{record_id}",
+    responses={404: {"description": "No document of this record"}},
+)
 async def document(
     kind: Kind, record_id: RecordId, reader: Reader, session: DbSession
 ) -> DocumentOut:
@@ -180,7 +184,10 @@ def _unreadable(error: ReportError) -> Problem:
     return Problem(422, "validation-error", detail, field=error.field)
 
 
-@province_router.post("/spot-checks")
+PROVINCE_SIGNED = header_security("X-App-Key", "X-Timestamp", "X-Nonce", "X-Signature")
+
+
+@province_router.post("/spot-checks", openapi_extra=PROVINCE_SIGNED)
 async def spot_checks(request: Request, context: Context, session: DbSession) -> dict[str, Any]:
     """The province's spot checks of our tickets (the exchange format's `SpotCheckBatch`),
     signed with the city's key pair; each answered applied, duplicate or unknown-record."""
@@ -192,7 +199,7 @@ async def spot_checks(request: Request, context: Context, session: DbSession) ->
     return context.adapter.callback_answer(await reports.take_spot_checks(session, checks))
 
 
-@province_router.post("/findings")
+@province_router.post("/findings", openapi_extra=PROVINCE_SIGNED)
 async def findings(request: Request, context: Context, session: DbSession) -> dict[str, Any]:
     """The province's findings on records we uploaded (`FindingBatch`), signed likewise."""
     body = await _verified_body(request, context, session)

@@ -82,14 +82,19 @@ class ParkedPage(BaseModel):
 
 
 class ReleaseIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"version": 3, "reason": "称呼经核实为来电人本名"}]},
+    )
 
     version: int = Field(ge=1, description="The version the supervisor looked at")
     reason: str = Field(min_length=4, max_length=1000, examples=["称呼经核实为来电人本名"])
 
 
 class RequeueIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"note": "省平台已修复接口，重新上报"}]}
+    )
 
     note: str | None = Field(default=None, max_length=1000)
 
@@ -121,7 +126,19 @@ class SyncStatus(BaseModel):
 
 
 class ReleaseAllIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "T17",
+                    "unit": "市燃气总公司",
+                    "kind": "ticket",
+                    "reason": "省平台确认该规则本月不扣分",
+                }
+            ]
+        },
+    )
 
     code: str = Field(pattern=r"^[A-Z]\d{2}$", description="The rule whose documents go up")
     unit: str | None = Field(default=None, max_length=100)
@@ -130,7 +147,19 @@ class ReleaseAllIn(BaseModel):
 
 
 class RequeueAllIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "2003",
+                    "unit": "市燃气总公司",
+                    "kind": "ticket",
+                    "note": "省平台已修复地址校验",
+                }
+            ]
+        },
+    )
 
     code: str | None = Field(default=None, max_length=32, description="The province's code")
     unit: str | None = Field(default=None, max_length=100)

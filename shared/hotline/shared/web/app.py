@@ -2,7 +2,7 @@
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from fastapi import APIRouter, FastAPI
 
@@ -11,8 +11,8 @@ from hotline.shared.runtime import ServiceDefinition, service_runtime
 from hotline.shared.settings import ServiceSettings
 from hotline.shared.web import health, metrics, operations
 from hotline.shared.web.correlation import install_request_context
+from hotline.shared.web.openapi import install_openapi
 from hotline.shared.web.problems import install_problem_handlers
-from hotline.shared.web.webhooks import SIGNED_BODY_MODELS
 
 S = TypeVar("S", bound=ServiceSettings)
 
@@ -51,24 +51,5 @@ def create_service_app(
     app.include_router(operations.router)
     for router in routers:
         app.include_router(router)
-    _document_signed_bodies(app)
+    install_openapi(app)
     return app
-
-
-def _document_signed_bodies(app: FastAPI) -> None:
-    """Add the schemas of bodies read after their signature (`signed_body`) to the document."""
-    default_openapi = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is not None:
-            return app.openapi_schema
-        document = default_openapi()
-        schemas = document.setdefault("components", {}).setdefault("schemas", {})
-        for name, model in SIGNED_BODY_MODELS.items():
-            schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-            schemas.update(schema.pop("$defs", {}))
-            schemas.setdefault(name, schema)
-        app.openapi_schema = document
-        return document
-
-    app.openapi = openapi  # type: ignore[method-assign]

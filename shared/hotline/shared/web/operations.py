@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
 from hotline.shared.messaging.consumer import IdempotentConsumer
@@ -65,6 +65,10 @@ class Replayed(BaseModel):
 
 
 class DiscardIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"note": "该事件所涉工单已人工处理，无需重放"}]}
+    )
+
     note: str = Field(min_length=3, max_length=2000, description="Why it is given up")
 
 

@@ -4,6 +4,8 @@ and times written one way (local, with its offset).
 `InputModel` is the base of every request body: unknown fields are refused, and a NUL character
 (U+0000) anywhere in a string, however deeply nested, is a 422 naming the field, not a 500 from
 the database. Each field still says its own bounds (`max_length` on every string and list).
+`TolerantInputModel` is the base of the webhook bodies a vendor's software sends: a field a newer
+release of it adds is ignored (and reported, see `webhooks.strip_unknown_fields`), not refused.
 """
 
 from datetime import datetime
@@ -36,6 +38,11 @@ class InputModel(BaseModel):
         if _has_nul(value):
             raise ValueError("contains a NUL character (U+0000)")
         return value
+
+
+class TolerantInputModel(InputModel):
+    # Kept only until `strip_unknown_fields` has named and dropped them.
+    model_config = ConfigDict(extra="allow")
 
 
 def local_iso(moment: datetime) -> str:

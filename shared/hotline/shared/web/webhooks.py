@@ -7,14 +7,18 @@ with the stored answers per webhook id makes a replay either refused or harmless
 
 import hashlib
 import json
+import re
+import threading
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
+from urllib.parse import quote
 from uuid import uuid4
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
+from prometheus_client import Counter
 from pydantic import BaseModel, Field, SecretStr, ValidationError
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
@@ -124,10 +128,76 @@ M = TypeVar("M", bound=BaseModel)
 
 @dataclass(frozen=True)
 class SignedBody(Generic[M]):
-    """A webhook's sender and its body, validated only once the signature held."""
+    """A webhook's sender and its body, validated only once the signature held, and the
+    unknown fields the body carried and we ignored (dotted paths: `caller.nickname`)."""
 
     webhook: VerifiedWebhook
     body: M
+    ignored_fields: tuple[str, ...] = ()
+
+    def answer_headers(self) -> dict[str, str]:
+        """`Hotline-Ignored-Fields: a, caller.b` when fields were ignored, else nothing."""
+        if not self.ignored_fields:
+            return {}
+        names = [quote(name, safe="._-[]") for name in self.ignored_fields[:IGNORED_IN_HEADER]]
+        more = len(self.ignored_fields) - len(names)
+        return {IGNORED_FIELDS_HEADER: ", ".join(names) + (f", (+{more} more)" if more else "")}
+
+
+IGNORED_FIELDS_HEADER = "Hotline-Ignored-Fields"
+IGNORED_IN_HEADER = 20
+# A field name is the sender's to choose: counted under its own name only while the names stay
+# few and short, else under "other", so a vendor's mistake cannot grow the label set.
+IGNORED_FIELD_NAMES_COUNTED = 50
+IGNORED_FIELD_NAME = re.compile(r"^[A-Za-z0-9_.\[\]-]{1,60}$")
+IGNORED_FIELDS = Counter(
+    "hotline_webhook_ignored_fields_total",
+    "Fields of webhook bodies we do not know and ignored, by dotted name (past "
+    f"{IGNORED_FIELD_NAMES_COUNTED} names, or a long or odd one: other)",
+    ["service", "field"],
+)
+_counted_names: set[str] = set()
+_counted_lock = threading.Lock()
+
+
+def strip_unknown_fields(model: BaseModel, prefix: str = "") -> list[str]:
+    """Drop the fields a tolerant model (`extra="allow"`) kept that it does not declare, however
+    deeply nested (a list's items are one path: `items[].x`), and return their dotted paths."""
+    found: list[str] = []
+    extra = model.__pydantic_extra__
+    if extra:
+        found += [prefix + name for name in extra]
+        extra.clear()
+    for name in type(model).model_fields:
+        found += _strip_value(getattr(model, name), f"{prefix}{name}")
+    return found
+
+
+def _strip_value(value: Any, path: str) -> list[str]:
+    if isinstance(value, BaseModel):
+        return strip_unknown_fields(value, path + ".")
+    if isinstance(value, list | tuple):
+        return [name for item in value for name in _strip_value(item, path + "[]")]
+    if isinstance(value, dict):
+        return [name for item in value.values() for name in _strip_value(item, path + "[]")]
+    return []
+
+
+def count_ignored_fields(service: str, names: list[str]) -> None:
+    for name in names:
+        IGNORED_FIELDS.labels(service, _bounded_name(name)).inc()
+
+
+def _bounded_name(name: str) -> str:
+    if not IGNORED_FIELD_NAME.match(name):
+        return "other"
+    with _counted_lock:
+        if name in _counted_names:
+            return name
+        if len(_counted_names) >= IGNORED_FIELD_NAMES_COUNTED:
+            return "other"
+        _counted_names.add(name)
+        return name
 
 
 # Bodies read by hand (after the signature) still belong in the OpenAPI document.
@@ -138,7 +208,8 @@ def signed_body(
     model: type[M], scope: str, verifier: Callable[[Request], WebhookVerifier]
 ) -> Callable[[Request], Awaitable[SignedBody[M]]]:
     """A dependency: check the Standard Webhooks signature first (an unsigned body is a 401
-    before it is even parsed), then validate the body; malformed JSON is one problem, `body`."""
+    before it is even parsed), then validate the body; malformed JSON is one problem, `body`.
+    A tolerant model's unknown fields are dropped, counted and kept for the answer's header."""
     SIGNED_BODY_MODELS[model.__name__] = model
 
     async def verify_then_parse(request: Request) -> SignedBody[M]:
@@ -148,22 +219,37 @@ def signed_body(
         raw = await request.body()
         webhook = verifier(request).verify(raw, request.headers, scope)
         try:
-            return SignedBody(webhook, model.model_validate_json(raw))
+            body = model.model_validate_json(raw)
         except ValidationError as error:
             raise RequestValidationError(
                 [{**item, "loc": ("body", *item["loc"])} for item in error.errors()]
             ) from error
+        ignored = strip_unknown_fields(body)
+        count_ignored_fields(getattr(request.app.state, "service_name", "unknown"), ignored)
+        return SignedBody(webhook, body, tuple(ignored))
 
     return verify_then_parse
 
 
+WEBHOOK_SCHEMES = {
+    "webhook-id": "Standard Webhooks: the message's id; a redelivery sends the same one",
+    "webhook-timestamp": "Standard Webhooks: Unix seconds, within five minutes of our clock",
+    "webhook-signature": "Standard Webhooks: `v1,<base64 HMAC-SHA256 of id.timestamp.body>` "
+    "under the sender's `whsec_` secret (several, space-separated, during a rotation). "
+    "`hotline sign` prints all three headers for a body",
+}
+
+
 def signed_body_openapi(model: type[BaseModel]) -> dict[str, Any]:
-    """`openapi_extra` for a route whose body `signed_body` reads: its schema, required."""
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
-            },
+    """`openapi_extra` for a route whose body `signed_body` reads: its schema, required, with
+    the model's examples, and the three Standard Webhooks headers as its security."""
+    content: dict[str, Any] = {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
+    extra = model.model_config.get("json_schema_extra")
+    if isinstance(extra, dict) and isinstance(examples := extra.get("examples"), list):
+        content["examples"] = {
+            f"example {n}": {"value": example} for n, example in enumerate(examples, 1)
         }
+    return {
+        "requestBody": {"required": True, "content": {"application/json": content}},
+        "security": [{header: [] for header in WEBHOOK_SCHEMES}],
     }
