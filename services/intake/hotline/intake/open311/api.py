@@ -47,6 +47,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (400, "Invalid input: one error per field at fault"),
         (403, "Missing or invalid api_key"),
         (404, "No such service_code or service request"),
+        (409, "This Idempotency-Key (or the ticket it names) was already used for another request"),
     )
 }
 
