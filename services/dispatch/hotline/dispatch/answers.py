@@ -112,6 +112,7 @@ _WINDOW = re.compile(NUMBER + r"\s*号?窗口")
 _FLOOR = re.compile(NUMBER + r"\s*(?:楼|层)(?!盘)")
 _ADDRESS = re.compile(r"([\u4e00-\u9fff]{2,6}?(?:路|街|大道))\s*(\d+)\s*号")
 _HALL = re.compile(r"政务服务中心|市民之家|办事大厅|服务大厅|营业厅|车管所|不动产登记中心|服务窗口")
+_REGION = re.compile(r"[\u4e00-\u9fff]{0,3}?(?:市|区|县|镇|乡|街道)")
 # Where a hall's name stops, reading back from 政务服务中心: the verb or particle before it.
 _HALL_STOP = set("到往至在于去赴来请或和及的、，。；：向经由从找前需可均携带")
 _UNIT_OF = {
@@ -263,6 +264,10 @@ def _places(text: str) -> Iterable[str]:
             if ch in _HALL_STOP or not ("\u4e00" <= ch <= "\u9fff" or ch.isdigit()):
                 break
             start -= 1
-        name = _FLOOR.sub("", text[start : match.end()]).lstrip("0123456789")
-        if name != match.group():  # a bare 车管所 names no particular one
-            yield f"大厅:{name}"
+        before = _FLOOR.sub("", text[start : match.start()]).lstrip("0123456789")
+        # A hall is named by its city, district or town (市政务服务中心, 大祥区车管所); anything
+        # else before it is the sentence (核实车管所, 按车管所): a bare hall names none in
+        # particular.
+        region = _REGION.search(before)
+        if region:
+            yield f"大厅:{before[region.start() :]}{match.group()}"
