@@ -7,7 +7,7 @@ from typing import Any
 from prometheus_client import REGISTRY
 from sqlalchemy import select
 
-from hotline.dispatch.models import Reply
+from hotline.dispatch.models import Reply, messaging
 from hotline.shared.db import create_session_factory
 from tests.dispatch.conftest import Dispatch
 
@@ -66,6 +66,20 @@ async def _queue(dispatch: Dispatch) -> dict[str, Any]:
     return body
 
 
+async def _replied_data(dispatch: Dispatch, ticket_no: str) -> dict[str, Any]:
+    """The data of the ticket's `ticket.replied`, as other services read it."""
+    outbox = messaging.outbox
+    async with dispatch.engine.connect() as connection:
+        payload = await connection.scalar(
+            select(outbox.c.payload).where(
+                outbox.c.key == ticket_no, outbox.c.event_type == "ticket.replied"
+            )
+        )
+    assert payload is not None
+    data: dict[str, Any] = payload["data"]
+    return data
+
+
 def _two_answers_counted(unit_id: str) -> float:
     return (
         REGISTRY.get_sample_value("hotline_dispatch_two_answers_total", {"unit_id": unit_id}) or 0
@@ -97,6 +111,10 @@ async def test_a_second_different_answer_to_the_engine_question_is_held_not_clos
     assert {"身份证", "行驶证", "登记证书"} <= set(difference["only_new"])
     assert waiting["two_answers"] == 1
     assert _two_answers_counted(unit_id) == 1
+    assert (await _replied_data(dispatch, second))["contradicts"] == [
+        {"ticket_no": first, "facets": ["documents"]}
+    ]
+    assert (await _replied_data(dispatch, first))["contradicts"] == []
 
     accepted = await dispatch.http.post(
         f"/v1/tickets/{second}/reply-review",
