@@ -379,4 +379,11 @@ PAIRS: list[AnswerPair] = [
         "经核实，离职提取住房公积金请带居民身份证和离职证明，已电话告知来电人，约3个工作日到账。",
         False,
     ),
+    AnswerPair(
+        "驾驶证补领",
+        "1月20日前往车管所核实，驾驶证遗失补领需携带身份证到车管所办理，当场补发。",
+        "工作人员2月3日前往车管所核实：驾驶证遗失可凭居民身份证补领，当场补发，已告知市民，"
+        "工作人员2日后再次回访。",
+        False,  # dates and days of what was done, not of what the citizen must do
+    ),
 ]

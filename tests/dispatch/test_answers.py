@@ -4,7 +4,7 @@ the labelled pairs of `answer_pairs.py`."""
 from hotline.dispatch.answers import contradict, facts
 from tests.dispatch.answer_pairs import PAIRS
 
-# Measured on the labelled set (57 pairs, 28 contradicting): precision 1.0, recall 26/28 (0.93;
+# Measured on the labelled set (58 pairs, 28 contradicting): precision 1.0, recall 26/28 (0.93;
 # the misses name a document or a duration the rules do not read). The floors leave a little room.
 MIN_PRECISION = 0.9
 MIN_RECALL = 0.9
