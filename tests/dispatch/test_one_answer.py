@@ -66,13 +66,15 @@ async def _queue(dispatch: Dispatch) -> dict[str, Any]:
     return body
 
 
-async def _replied_data(dispatch: Dispatch, ticket_no: str) -> dict[str, Any]:
-    """The data of the ticket's `ticket.replied`, as other services read it."""
+async def _announced(
+    dispatch: Dispatch, ticket_no: str, event_type: str = "ticket.replied"
+) -> dict[str, Any]:
+    """The data of the ticket's `ticket.replied` (or another), as other services read it."""
     outbox = messaging.outbox
     async with dispatch.engine.connect() as connection:
         payload = await connection.scalar(
             select(outbox.c.payload).where(
-                outbox.c.key == ticket_no, outbox.c.event_type == "ticket.replied"
+                outbox.c.key == ticket_no, outbox.c.event_type == event_type
             )
         )
     assert payload is not None
@@ -111,10 +113,10 @@ async def test_a_second_different_answer_to_the_engine_question_is_held_not_clos
     assert {"身份证", "行驶证", "登记证书"} <= set(difference["only_new"])
     assert waiting["two_answers"] == 1
     assert _two_answers_counted(unit_id) == 1
-    assert (await _replied_data(dispatch, second))["contradicts"] == [
+    assert (await _announced(dispatch, second))["contradicts"] == [
         {"ticket_no": first, "facets": ["documents"]}
     ]
-    assert (await _replied_data(dispatch, first))["contradicts"] == []
+    assert (await _announced(dispatch, first))["contradicts"] == []
 
     accepted = await dispatch.http.post(
         f"/v1/tickets/{second}/reply-review",
@@ -227,6 +229,11 @@ async def test_the_tianjiang_bridge_return_carries_the_units_own_answer_and_the_
     assert flagged["overturned_returns"] == 0
     assert plain["contradicted_by_evidence"] is False
     assert plain["evidence"] == []
+    announced = await _announced(dispatch, returned, "ticket.return_requested")
+    assert announced["answered_before"] == [answered]
+    assert (await _announced(dispatch, unrelated, "ticket.return_requested"))[
+        "answered_before"
+    ] == []
 
     rejected = await dispatch.http.post(
         f"/v1/tickets/{returned}/return-review",

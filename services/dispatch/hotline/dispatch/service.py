@@ -60,6 +60,7 @@ from hotline.shared.messaging.events import (
     TicketRepliedData,
     TicketReplyReviewed,
     TicketReturnRequested,
+    TicketReturnRequestedData,
     TicketReturnReviewed,
     TicketSigned,
     UnitActionData,
@@ -345,7 +346,13 @@ async def request_return(
         session,
         ticket,
         TicketReturnRequested,
-        UnitActionData(ticket_no=ticket_no, unit_id=unit_id, at=_now(), detail=body.reason),
+        TicketReturnRequestedData(
+            ticket_no=ticket_no,
+            unit_id=unit_id,
+            at=_now(),
+            detail=body.reason,
+            answered_before=[answer["ticket_no"] for answer in evidence],
+        ),
     )
     return _step(ticket)
 

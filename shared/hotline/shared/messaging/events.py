@@ -259,9 +259,15 @@ class TicketSigned(Event):
     data: UnitActionData
 
 
+class TicketReturnRequestedData(UnitActionData):
+    # The unit's own earlier answers to questions that are this one: a return the evidence
+    # contradicts (it answered such a question before).
+    answered_before: list[str] = Field(default_factory=list)
+
+
 class TicketReturnRequested(Event):
     type: Literal["ticket.return_requested"] = "ticket.return_requested"
-    data: UnitActionData
+    data: TicketReturnRequestedData
 
 
 class ContradictedAnswer(EventData):
