@@ -62,6 +62,16 @@ def plans() -> dict[str, AnySelect]:
         "open tickets by unit": queries.open_counts(),
         "tickets past their deadline": queries.past_deadline(NOW, 500),
         "deadlines near": queries.deadline_near(NOW, 24, 500),
+        "a unit's earlier answers": queries.earlier_answers(
+            BUSY_UNIT,
+            datetime(2022, 1, 20, tzinfo=UTC),
+            category="生活服务类",
+            request_types=frozenset({"consultation"}),
+            excluding="PLAN1",
+            limit=200,
+        ),
+        "second answers by unit": queries.two_answers_counts([BUSY_UNIT, "U002"]),
+        "overturned returns by unit": queries.overturned_returns([BUSY_UNIT, "U002"]),
     }
 
 

@@ -86,10 +86,10 @@ async def reply(
 
 @unit_router.post("/tickets/{ticket_no}/return")
 async def request_return(
-    ticket_no: str, body: ReturnIn, unit: CurrentUnit, session: DbSession
+    ticket_no: str, body: ReturnIn, unit: CurrentUnit, session: DbSession, context: Context
 ) -> StepDone:
     """Ask to return a ticket that is not this unit's (退单); the hotline reviews it."""
-    return await service.request_return(session, unit.unit_id, ticket_no, body)
+    return await service.request_return(session, unit.unit_id, ticket_no, body, context)
 
 
 @unit_router.post("/tickets/{ticket_no}/extension")

@@ -43,6 +43,13 @@ class DispatchOptions(BaseSettings):
     extra_working_days: set[date] = Field(default_factory=set)
     reminder_hours: float = Field(default=24.0, gt=0)
     auto_accept_replies: bool = True
+    # "Two answers": a reply to these request types is compared with the unit's earlier answers
+    # to the same question (a complaint's answer is about its own incident, not a rule).
+    two_answers_request_types: set[RequestType] = Field(
+        default_factory=lambda: set[RequestType](["consultation"])
+    )
+    # How far back a unit's earlier answers count, for replies and returns alike.
+    answers_lookback_days: int = Field(default=730, ge=1, le=3650)
     scheduler_interval_seconds: float = Field(default=30.0, gt=0)
 
     @field_validator("deadline_days", mode="before")

@@ -40,3 +40,8 @@ REPLIES_REFUSED = Counter(
     "Replies refused by a quality rule",
     ["unit_id", "rule"],
 )
+TWO_ANSWERS = Counter(
+    "hotline_dispatch_two_answers_total",
+    "Replies held because they contradict the unit's earlier answers to the same question",
+    ["unit_id"],
+)

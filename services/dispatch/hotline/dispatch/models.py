@@ -1,8 +1,10 @@
 """The dispatch service's tables, all in the PostgreSQL schema `dispatch`."""
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ARRAY, Boolean, DateTime, ForeignKey, Index, Integer, Text, func
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from hotline.shared.db import service_metadata
@@ -122,6 +124,14 @@ class Reply(Base):
     __tablename__ = "replies"
     __table_args__ = (
         Index("ix_replies_waiting", "created_at", postgresql_where="status = 'pending'"),
+        # A unit's answers, newest first: the evidence for its next reply or return.
+        Index(
+            "ix_replies_unit_answered",
+            "unit_id",
+            "created_at",
+            postgresql_where="status = 'accepted'",
+        ),
+        Index("ix_replies_two_answers", "unit_id", postgresql_where="earlier_answers IS NOT NULL"),
     )
 
     reply_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -131,10 +141,14 @@ class Reply(Base):
     result: Mapped[str] = mapped_column(Text)
     citizen_contacted: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    status: Mapped[str] = mapped_column(Text)  # pending, accepted, sent_back
+    status: Mapped[str] = mapped_column(Text)  # pending, accepted, sent_back, superseded
     reviewer: Mapped[str | None] = mapped_column(Text)
     review_note: Mapped[str | None] = mapped_column(Text)
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Held as a second answer: the unit's earlier answers it contradicts, and how (answers.py).
+    earlier_answers: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB(none_as_null=True))
+    # The later reply a supervisor accepted in place of this one.
+    superseded_by: Mapped[int | None] = mapped_column(Integer)
 
 
 class UnitRequest(Base):
@@ -144,6 +158,11 @@ class UnitRequest(Base):
     __table_args__ = (
         Index("ix_unit_requests_pending", "ticket_no", "kind", "status"),
         Index("ix_unit_requests_waiting", "created_at", postgresql_where="status = 'pending'"),
+        Index(
+            "ix_unit_requests_overturned",
+            "unit_id",
+            postgresql_where="kind = 'return' AND status = 'rejected'",
+        ),
     )
 
     request_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -155,6 +174,8 @@ class UnitRequest(Base):
     requested_deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     status: Mapped[str] = mapped_column(Text)  # pending, accepted, rejected, cancelled
+    # A return: the unit's own earlier answers to questions that are this one (evidence.py).
+    evidence: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB(none_as_null=True))
     reviewer: Mapped[str | None] = mapped_column(Text)
     review_note: Mapped[str | None] = mapped_column(Text)
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -110,3 +110,55 @@ def deadline_near(now: datetime, hours: float, limit: int) -> Select[DispatchTic
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
+
+
+def earlier_answers(
+    unit_id: str,
+    since: datetime,
+    *,
+    category: str | None,
+    request_types: frozenset[str] | None,
+    excluding: str,
+    limit: int,
+) -> Select[Reply, str, str | None]:
+    """A unit's accepted replies since a time, newest first, with the questions they answered
+    (the unit's answered-replies index, then each ticket by its key)."""
+    query = (
+        select(Reply, DispatchTicket.content, DispatchTicket.address)
+        .join(DispatchTicket, DispatchTicket.ticket_no == Reply.ticket_no)
+        .where(
+            Reply.unit_id == unit_id,
+            Reply.status == "accepted",
+            Reply.created_at >= since,
+            Reply.ticket_no != excluding,
+        )
+        .order_by(Reply.created_at.desc())
+        .limit(limit)
+    )
+    if category is not None:
+        query = query.where(DispatchTicket.category == category)
+    if request_types is not None:
+        query = query.where(DispatchTicket.request_type.in_(sorted(request_types)))
+    return query
+
+
+def two_answers_counts(unit_ids: Sequence[str]) -> Select[str, int]:
+    """Replies held as a second, different answer, by unit."""
+    return (
+        select(Reply.unit_id, func.count())
+        .where(Reply.unit_id.in_(unit_ids), Reply.earlier_answers.is_not(None))
+        .group_by(Reply.unit_id)
+    )
+
+
+def overturned_returns(unit_ids: Sequence[str]) -> Select[str, int]:
+    """Returns the hotline rejected (the ticket was the unit's after all), by unit."""
+    return (
+        select(UnitRequest.unit_id, func.count())
+        .where(
+            UnitRequest.unit_id.in_(unit_ids),
+            UnitRequest.kind == "return",
+            UnitRequest.status == "rejected",
+        )
+        .group_by(UnitRequest.unit_id)
+    )

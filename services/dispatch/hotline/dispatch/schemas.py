@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from hotline.shared.web.schemas import InputModel, LocalDatetime
 
@@ -212,6 +212,10 @@ class ReviewIn(Strict):
     unit_id: UnitId | None = Field(
         default=None, description="Accepting a return: the unit to send the ticket to instead"
     )
+    supersede_earlier: bool = Field(
+        default=False,
+        description="Accepting a reply held as a second answer: it replaces the earlier ones",
+    )
 
 
 class DispatchIn(Strict):
@@ -232,6 +236,32 @@ class StepDone(BaseModel):
     deadline: LocalDatetime | None
     version: int
     rule_codes: list[str] = Field(default_factory=list)
+    held_for_review: Literal["two_answers"] | None = Field(
+        default=None, description="Why a reply waits for a supervisor instead of closing"
+    )
+
+
+class AnswerDifference(BaseModel):
+    facet: Literal["documents", "amounts", "ratios", "time_limits", "places"]
+    only_earlier: list[str]
+    only_new: list[str]
+
+
+class EarlierAnswer(BaseModel):
+    """One of the unit's earlier answers to a question that is this one."""
+
+    source: Literal["reply", "knowledge"]
+    ticket_no: str
+    reply_id: int | None
+    question: str
+    answer: str
+    answered_at: LocalDatetime
+    score: float = Field(description="How alike the two questions are (0 to 1)")
+    shared: list[str] = Field(description="The weightiest words both questions name")
+    differences: list[AnswerDifference] = Field(default_factory=list)
+
+
+EarlierAnswers = Annotated[list[EarlierAnswer], BeforeValidator(lambda value: value or [])]
 
 
 class PendingRequest(BaseModel):
@@ -245,6 +275,13 @@ class PendingRequest(BaseModel):
     current_deadline: LocalDatetime | None
     requested_deadline: LocalDatetime | None
     created_at: LocalDatetime
+    evidence: EarlierAnswers = Field(
+        default_factory=list, description="A return: the unit's own answers to such questions"
+    )
+    contradicted_by_evidence: bool = Field(
+        default=False, description="A return of a question the unit has answered before"
+    )
+    overturned_returns: int = Field(default=0, description="The unit's returns rejected so far")
 
 
 class PendingReply(BaseModel):
@@ -257,6 +294,13 @@ class PendingReply(BaseModel):
     result: str
     citizen_contacted: bool
     created_at: LocalDatetime
+    earlier_answers: EarlierAnswers = Field(
+        default_factory=list,
+        description="Held as a second answer: the unit's earlier answers it contradicts, and how",
+    )
+    two_answers: int = Field(
+        default=0, description="The unit's replies held as a second, different answer so far"
+    )
 
 
 class SupervisorQueue(BaseModel):

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.dispatch import metrics, queries
+from hotline.dispatch import metrics, one_answer, queries
 from hotline.dispatch.config import DispatchOptions
 from hotline.dispatch.models import (
     DispatchTicket,
@@ -25,8 +25,6 @@ from hotline.dispatch.schemas import (
     DispatchIn,
     ExtensionIn,
     ListedStates,
-    PendingReply,
-    PendingRequest,
     ReplyIn,
     RequestForUnit,
     ReturnIn,
@@ -62,6 +60,7 @@ from hotline.shared.messaging.events import (
     TicketRepliedData,
     TicketReplyReviewed,
     TicketReturnRequested,
+    TicketReturnRequestedData,
     TicketReturnReviewed,
     TicketSigned,
     UnitActionData,
@@ -261,7 +260,8 @@ async def reply(
     session: AsyncSession, unit_id: str, ticket_no: str, body: ReplyIn, ctx: DispatchContext
 ) -> StepDone:
     """The unit's answer (答复): refused if it breaks a quality rule (T08, T09, T10); accepted at
-    once when it passes and the hotline accepts replies automatically; else left for review."""
+    once when it passes and the hotline accepts replies automatically; else left for review, as
+    is always one that contradicts the unit's earlier answers to the same question."""
     ticket = await _units_ticket(session, unit_id, ticket_no)
     _require_state(ticket, "signed", action="reply to")
     findings = reply_findings(ticket.content, body.actions, body.result)
@@ -278,6 +278,9 @@ async def reply(
             extra={"rule_codes": codes},
         )
     now = _now()
+    earlier = await one_answer.contradicted_answers(
+        session, ticket, unit_id, body.actions, body.result, ctx.options, now
+    )
     answer = Reply(
         ticket_no=ticket_no,
         unit_id=unit_id,
@@ -285,6 +288,7 @@ async def reply(
         result=body.result,
         citizen_contacted=body.citizen_contacted,
         status="pending",
+        earlier_answers=earlier or None,
     )
     session.add(answer)
     ticket.state, ticket.replied_at = "replied", now
@@ -306,8 +310,12 @@ async def reply(
             actions=body.actions,
             result=body.result,
             citizen_contacted=body.citizen_contacted,
+            contradicts=one_answer.contradicted_refs(earlier),
         ),
     )
+    if earlier:
+        after_commit(session, metrics.TWO_ANSWERS.labels(unit_id).inc)
+        return _step(ticket).model_copy(update={"held_for_review": "two_answers"})
     if ctx.options.auto_accept_replies:
         answer.status, answer.reviewer, answer.reviewed_at = "accepted", "auto", now
         await _close(session, ticket, answer)
@@ -315,11 +323,13 @@ async def reply(
 
 
 async def request_return(
-    session: AsyncSession, unit_id: str, ticket_no: str, body: ReturnIn
+    session: AsyncSession, unit_id: str, ticket_no: str, body: ReturnIn, ctx: DispatchContext
 ) -> StepDone:
-    """The unit says the ticket is not its own (退单); a supervisor decides."""
+    """The unit says the ticket is not its own (退单); a supervisor decides, shown the unit's own
+    earlier answers to such questions."""
     ticket = await _units_ticket(session, unit_id, ticket_no)
     _require_state(ticket, "dispatched", "signed", action="return")
+    evidence = await one_answer.return_evidence(session, ticket, unit_id, ctx.options, _now())
     session.add(
         UnitRequest(
             ticket_no=ticket_no,
@@ -327,6 +337,7 @@ async def request_return(
             kind="return",
             reason=body.reason,
             status="pending",
+            evidence=evidence or None,
         )
     )
     ticket.state = "return_requested"
@@ -335,7 +346,13 @@ async def request_return(
         session,
         ticket,
         TicketReturnRequested,
-        UnitActionData(ticket_no=ticket_no, unit_id=unit_id, at=_now(), detail=body.reason),
+        TicketReturnRequestedData(
+            ticket_no=ticket_no,
+            unit_id=unit_id,
+            at=_now(),
+            detail=body.reason,
+            answered_before=[answer["ticket_no"] for answer in evidence],
+        ),
     )
     return _step(ticket)
 
@@ -466,7 +483,8 @@ async def review_extension(
 async def review_reply(
     session: AsyncSession, ticket_no: str, body: ReviewIn, reviewer: str
 ) -> StepDone:
-    """Accept a reply (the ticket closes) or send it back to the unit with the note."""
+    """Accept a reply (the ticket closes; a second answer may supersede the earlier ones) or send
+    it back to the unit with the note."""
     ticket = await _ticket(session, ticket_no)
     answer = await session.scalar(
         select(Reply)
@@ -475,6 +493,13 @@ async def review_reply(
     )
     if ticket.state != "replied" or answer is None:
         raise Problem(409, "no-pending-reply", "No reply awaits review on this ticket.")
+    if body.supersede_earlier and not (body.accept and answer.earlier_answers):
+        raise Problem(
+            422,
+            "nothing-to-supersede",
+            "supersede_earlier accepts a reply held as a second answer in place of the earlier.",
+            field="supersede_earlier",
+        )
     now = _now()
     answer.status = "accepted" if body.accept else "sent_back"
     answer.reviewer, answer.review_note, answer.reviewed_at = reviewer, body.note, now
@@ -485,6 +510,8 @@ async def review_reply(
         _review(ticket_no, answer.unit_id, body, reviewer, now),
     )
     if body.accept:
+        if body.supersede_earlier:
+            await one_answer.supersede(session, answer)
         await _close(session, ticket, answer)
     else:
         ticket.state, ticket.replied_at, ticket.review_note = "signed", None, body.note
@@ -525,8 +552,8 @@ async def supervisor_queue(session: AsyncSession, limit: int) -> SupervisorQueue
     replies = await session.scalars(queries.waiting_replies(limit))
     return SupervisorQueue(
         manual=[TicketForSupervisor.model_validate(row) for row in manual],
-        requests=[PendingRequest.model_validate(row) for row in requests],
-        replies=[PendingReply.model_validate(row) for row in replies],
+        requests=await one_answer.pending_requests(session, requests),
+        replies=await one_answer.pending_replies(session, replies),
     )
 
 

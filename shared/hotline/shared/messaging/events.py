@@ -259,15 +259,31 @@ class TicketSigned(Event):
     data: UnitActionData
 
 
+class TicketReturnRequestedData(UnitActionData):
+    # The unit's own earlier answers to questions that are this one: a return the evidence
+    # contradicts (it answered such a question before).
+    answered_before: list[str] = Field(default_factory=list)
+
+
 class TicketReturnRequested(Event):
     type: Literal["ticket.return_requested"] = "ticket.return_requested"
-    data: UnitActionData
+    data: TicketReturnRequestedData
+
+
+class ContradictedAnswer(EventData):
+    """An earlier answer of the unit's that a reply contradicts ("two answers", 两个答复)."""
+
+    ticket_no: str
+    facets: list[str]  # documents, amounts, ratios, time_limits, places
 
 
 class TicketRepliedData(UnitActionData):
     actions: str
     result: str
     citizen_contacted: bool
+    # Non-empty: the reply says otherwise than the unit's earlier answers to the same question,
+    # and is held for a supervisor instead of closing the ticket.
+    contradicts: list[ContradictedAnswer] = Field(default_factory=list)
 
 
 class TicketReplied(Event):
