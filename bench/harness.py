@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -86,17 +86,20 @@ def served(asgi_app: str, env: dict[str, str], workers: int = 1) -> Iterator[str
     ]
     if workers > 1:
         env = env | {"PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="bench-metrics-")}
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(url, process)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
+    # Its output to a file, not a pipe nobody reads: a burst of warnings would fill the pipe and
+    # stall the server being measured.
+    with tempfile.TemporaryFile() as output:
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_until_up(url, process, output)
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
 
 
-def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], output: IO[bytes]) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -105,8 +108,8 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
         except httpx.HTTPError:
             time.sleep(0.2)
     process.kill()
-    output = process.stderr.read().decode() if process.stderr else ""
-    raise RuntimeError(f"{url} did not start: {output}")
+    output.seek(0)
+    raise RuntimeError(f"{url} did not start: {output.read().decode(errors='replace')[-4000:]}")
 
 
 def report(name: str, runs: list[Figures], extra: dict[str, Any]) -> None:
