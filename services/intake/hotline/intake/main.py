@@ -4,6 +4,7 @@ from hotline.intake.api import router
 from hotline.intake.config import IntakeSettings
 from hotline.intake.consumers import consumers
 from hotline.intake.deps import build_context
+from hotline.intake.knowledge_api import router as knowledge_router
 from hotline.intake.models import messaging, webhook_deliveries
 from hotline.shared.messaging.deliveries import forget_old_deliveries
 from hotline.shared.runtime import ServiceDefinition
@@ -22,5 +23,5 @@ app = create_service_app(
     ),
     title="12345 hotline — intake",
     description="Receives the call centre's webhooks: call records (话单) and tickets (工单).",
-    routers=[router],
+    routers=[router, knowledge_router],
 )
