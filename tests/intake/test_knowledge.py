@@ -10,7 +10,11 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from hotline.intake import knowledge
+from hotline.intake.config import IntakeOptions
+from hotline.intake.knowledge_index import KnowledgeIndex
 from hotline.intake.models import KnowledgeEntry, KnowledgeVersion, messaging
+from hotline.shared.db import create_session_factory
 from hotline.shared.messaging.events import (
     ReviewData,
     TicketReplied,
@@ -520,3 +524,50 @@ async def test_a_refused_reply_or_a_complaint_makes_no_draft(
 
 async def _has_draft(intake: IntakeClient, ticket_no: str) -> bool:
     return bool(await drafts_of(intake, ticket_no))
+
+
+# --- several processes ------------------------------------------------------------------------
+
+
+async def test_another_process_sees_changes_from_the_counter_and_never_shows_a_retired_entry(
+    intake: IntakeClient,
+) -> None:
+    # Given another worker's index, large enough (threshold 0) to be rebuilt in the background.
+    other = KnowledgeIndex()
+    other.INLINE_REBUILD_BELOW = 0
+    sessions = create_session_factory(intake.engine)
+    options = IntakeOptions(categories=("公共安全类",))
+
+    async def other_finds(question: str) -> list[str]:
+        async with sessions() as session:
+            result = await knowledge.search(
+                session,
+                other,
+                sessions,
+                query=question,
+                category=None,
+                unit=None,
+                limit=5,
+                at=None,
+                options=options,
+            )
+        return [hit.entry_id for hit in result.hits]
+
+    kept = await published(intake, question="犬只办证戊五需要什么？")
+    assert await other_finds("犬只办证戊五") == [kept["entry_id"]]  # built at once: it had none
+
+    # When this worker publishes one entry and retires the other,
+    added = await published(intake, question="犬只办证戊五可以代办吗？")
+    await intake.http.post(f"/v1/knowledge/{kept['entry_id']}/retire", headers=SUPERVISOR)
+
+    # then the other worker's stale index no longer shows the retired entry, even before its
+    # rebuild, and finds the new one once its background rebuild is done.
+    assert kept["entry_id"] not in await other_finds("犬只办证戊五")
+    await wait_until(
+        lambda: _finds(other_finds, "犬只办证戊五", added["entry_id"]),
+        what="the other process to find the new entry",
+    )
+
+
+async def _finds(search: Any, question: str, entry_id: str) -> bool:
+    return entry_id in await search(question)

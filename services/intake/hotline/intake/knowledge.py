@@ -32,6 +32,7 @@ from hotline.intake.models import (
     KnowledgeVersion,
     Ticket,
 )
+from hotline.shared.db import SessionFactory
 from hotline.shared.domain.text import text_matcher
 from hotline.shared.domain.units import seed_units
 from hotline.shared.messaging.events import TicketReplied, TicketReplyReviewed
@@ -140,6 +141,7 @@ async def get_entry(session: AsyncSession, entry_id: str) -> KnowledgeEntryDetai
 async def search(
     session: AsyncSession,
     index: KnowledgeIndex,
+    sessions: SessionFactory,
     *,
     query: str,
     category: str | None,
@@ -153,7 +155,7 @@ async def search(
         raise Problem.invalid([{"field": "category", "message": f"unknown category {category}"}])
     moment = at or _now()
     terms = text_matcher().search_terms(query)
-    snapshot = await index.current(session)
+    snapshot = await index.current(session, sessions)
     candidates = snapshot.search(
         terms, limit=limit + SPARE_CANDIDATES, at=moment, category=category, unit=unit
     )

@@ -18,7 +18,7 @@ from hotline.intake.knowledge_schemas import (
     UnitCode,
 )
 from hotline.intake.schemas import Category
-from hotline.shared.web.deps import DbSession
+from hotline.shared.web.deps import DbSession, Runtime
 
 router = APIRouter(prefix="/v1/knowledge", tags=["knowledge"])
 
@@ -40,6 +40,7 @@ WRITE_PROBLEMS: dict[int | str, dict[str, Any]] = {
 async def search_knowledge(
     reader: Reader,
     session: DbSession,
+    runtime: Runtime,
     context: Context,
     q: Annotated[str, Query(min_length=1, max_length=200, description="The caller's question")],
     category: Annotated[Category | None, Query()] = None,
@@ -51,6 +52,7 @@ async def search_knowledge(
     return await knowledge.search(
         session,
         context.knowledge,
+        runtime.sessions,
         query=q,
         category=category,
         unit=unit,
