@@ -17,6 +17,8 @@ from hotline.intake.models import KnowledgeEntry, KnowledgeVersion, messaging
 from hotline.shared.db import create_session_factory
 from hotline.shared.messaging.events import (
     ReviewData,
+    TicketClosed,
+    TicketClosedData,
     TicketReplied,
     TicketRepliedData,
     TicketReplyReviewed,
@@ -496,6 +498,29 @@ async def test_an_accepted_reply_to_a_consultation_becomes_one_draft_whatever_th
         assert status == "draft"
         assert answer == ANSWER
         assert "发动机" in question
+
+
+async def test_a_reply_dispatch_accepted_by_itself_becomes_a_draft_from_its_closure(
+    intake: IntakeClient, servers: Servers
+) -> None:
+    ticket_no = await forwarded_consultation(intake)
+    closed = TicketClosed(
+        source="/hotline/dispatch",
+        subject=ticket_no,
+        ticket_id=ticket_no,
+        version=4,
+        data=TicketClosedData(
+            ticket_no=ticket_no,
+            closed_at=datetime.now(UTC),
+            handling_unit="市公安局交通警察支队",
+            resolution=ANSWER,
+        ),
+    )
+
+    await publish(servers, [replied(ticket_no, 3, ANSWER), closed, reviewed(ticket_no, 5)])
+    await wait_until(lambda: _has_draft(intake, ticket_no), what="the draft")
+
+    assert [answer for _status, _question, answer in await drafts_of(intake, ticket_no)] == [ANSWER]
 
 
 async def test_a_refused_reply_or_a_complaint_makes_no_draft(

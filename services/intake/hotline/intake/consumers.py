@@ -37,9 +37,13 @@ def consumers(context: IntakeContext) -> Sequence[ConsumerSpec]:
         await lifecycle.note_version(session, event)
         await knowledge.on_reply_reviewed(session, event)
 
+    async def closed(session: AsyncSession, event: Any) -> None:
+        await lifecycle.on_ticket_closed(session, event)
+        await knowledge.on_closed(session, event)
+
     handlers: dict[str, Handler] = {
         "ticket.created": detect_burst,
-        "ticket.closed": lifecycle.on_ticket_closed,
+        "ticket.closed": closed,
         "ticket.reopened": lifecycle.on_ticket_reopened,
         **dict.fromkeys(STEPS_OF_OTHERS, lifecycle.note_version),
         # A unit's accepted reply to a consultation: a draft for the knowledge base.

@@ -35,12 +35,18 @@ from hotline.intake.models import (
 from hotline.shared.db import SessionFactory
 from hotline.shared.domain.text import text_matcher
 from hotline.shared.domain.units import seed_units
-from hotline.shared.messaging.events import TicketReplied, TicketReplyReviewed
+from hotline.shared.messaging.events import (
+    TicketClosed,
+    TicketClosedData,
+    TicketReplied,
+    TicketReplyReviewed,
+)
 from hotline.shared.web.problems import Problem
 
 # Candidates asked of the index beyond `limit`: some may have changed since it was built.
 SPARE_CANDIDATES = 10
 DRAFTED_BY = "dispatch"
+DISPATCH_SOURCE = "/hotline/dispatch"
 
 
 # --- writing -----------------------------------------------------------------------------------
@@ -226,22 +232,31 @@ async def on_reply_reviewed(session: AsyncSession, event: TicketReplyReviewed) -
         await _note_fact(session, event.data.ticket_no, "accepted", event, None)
 
 
+async def on_closed(session: AsyncSession, event: TicketClosed) -> None:
+    """Dispatch closes a ticket only with a reply it accepted, by a person (announced as a
+    review too) or by itself (`auto_accept_replies`, announced by the closure alone)."""
+    if event.source == DISPATCH_SOURCE:
+        await _note_fact(session, event.data.ticket_no, "closed", event, None)
+
+
 async def _note_fact(
     session: AsyncSession,
     ticket_no: str,
     kind: str,
-    event: TicketReplied | TicketReplyReviewed,
+    event: TicketReplied | TicketReplyReviewed | TicketClosed,
     text: str | None,
 ) -> None:
+    data = event.data
     await session.execute(
         pg_insert(KnowledgeReplyFact)
         .values(
             ticket_no=ticket_no,
             kind=kind,
             version=event.version,
-            unit_id=event.data.unit_id,
+            # A closure names the unit, not its id: it accepts the last reply, whoever sent it.
+            unit_id=data.handling_unit if isinstance(data, TicketClosedData) else data.unit_id,
             text=text,
-            at=event.data.at,
+            at=data.closed_at if isinstance(data, TicketClosedData) else data.at,
         )
         .on_conflict_do_nothing()
     )
@@ -249,15 +264,16 @@ async def _note_fact(
 
 
 async def _draft_if_ready(session: AsyncSession, ticket_no: str) -> None:
-    """Each accepted review with the reply it reviewed (the latest before it) makes one draft;
-    a redelivered event finds it made."""
+    """Each acceptance (a review, or dispatch's closure) with the reply it accepted (the latest
+    before it) makes one draft; a redelivered event, or the closure after a review, finds it
+    made."""
     facts = (
         await session.scalars(
             select(KnowledgeReplyFact).where(KnowledgeReplyFact.ticket_no == ticket_no)
         )
     ).all()
     replies = sorted((f for f in facts if f.kind == "reply"), key=lambda f: f.version)
-    accepted = [f for f in facts if f.kind == "accepted"]
+    accepted = [f for f in facts if f.kind in ("accepted", "closed")]
     if not replies or not accepted:
         return
     ticket = await session.get(Ticket, ticket_no)
@@ -265,7 +281,10 @@ async def _draft_if_ready(session: AsyncSession, ticket_no: str) -> None:
         return
     for review in accepted:
         reviewed = [
-            r for r in replies if r.version < review.version and r.unit_id == review.unit_id
+            r
+            for r in replies
+            if r.version < review.version
+            and (review.kind == "closed" or r.unit_id == review.unit_id)
         ]
         if not reviewed or not reviewed[-1].text:
             continue
