@@ -93,15 +93,15 @@ class TextMatcher:
         search_synonyms: Mapping[str, str] | None = None,
         search_stopwords: Iterable[str] = (),
     ) -> None:
-        self._tokenizer = rjieba.Jieba()
-        for word in (*domain_words, *synonyms, *synonyms.values()):
-            self._tokenizer.add_word(word, 100_000, None)
-        self._stock = frozenset(stock_phrases)
-        for phrase in self._stock:
-            if len(phrase) > 1:
-                self._tokenizer.add_word(phrase, 100_000, None)
+        stock = frozenset(stock_phrases)
+        words = [*domain_words, *synonyms, *synonyms.values(), *(p for p in stock if len(p) > 1)]
+        self._tokenizer = _tokenizer(words)
+        self._stock = stock
         self._synonyms = dict(synonyms)
+        # Search cuts with the same dictionary plus the words its synonyms fold (上牌, 年审…),
+        # in a tokenizer of its own (about 25 MB), so the repeat matching's cut stays as it is.
         self._search_synonyms = self._synonyms | dict(search_synonyms or {})
+        self._search_tokenizer = _tokenizer([*words, *(search_synonyms or {})])
         self._search_stopwords = self._stock | frozenset(search_stopwords)
         tfidf = jieba.analyse.TFIDF()
         self._idf: dict[str, float] = tfidf.idf_freq
@@ -110,6 +110,7 @@ class TextMatcher:
     def warm_up(self) -> None:
         """Segment once now, so the first ticket does not pay for loading anything."""
         self._tokenizer.cut("市民反映路灯不亮", True)
+        self._search_tokenizer.cut_for_search("市民咨询路灯不亮", True)
 
     def substance(self, text: str, *, places: Iterable[str] = ()) -> dict[str, float]:
         """The words that say what the text is about, each weighed by its rarity (TF-IDF)."""
@@ -132,7 +133,7 @@ class TextMatcher:
         cut, question words and stock phrasing left out, synonyms folded."""
         normalized = unicodedata.normalize("NFKC", text).lower()
         terms = []
-        for token in self._tokenizer.cut_for_search(normalized, True):
+        for token in self._search_tokenizer.cut_for_search(normalized, True):
             word = token.strip()
             if (
                 len(word) < MIN_TERM_CHARS
@@ -183,6 +184,13 @@ class TextMatcher:
         if not any(ch.isalpha() for ch in word):  # punctuation, symbols
             return False
         return not PLACE.search(word) or word in self._synonyms
+
+
+def _tokenizer(words: Iterable[str]) -> rjieba.Jieba:
+    tokenizer = rjieba.Jieba()
+    for word in words:
+        tokenizer.add_word(word, 100_000, None)
+    return tokenizer
 
 
 def _heaviest(terms: Terms, excluding: set[str], count: int = 3) -> tuple[str, ...]:
