@@ -310,6 +310,7 @@ async def test_reading_needs_a_reader_token_and_writing_a_supervisors(
         ("GET", f"/v1/knowledge/{entry_id}/tickets"),
     ]
     writes = [
+        ("GET", "/v1/knowledge/drafts"),
         ("POST", "/v1/knowledge"),
         ("PUT", f"/v1/knowledge/{entry_id}"),
         ("POST", f"/v1/knowledge/{entry_id}/publish"),
@@ -491,6 +492,12 @@ async def test_an_accepted_reply_to_a_consultation_becomes_one_draft_whatever_th
     await publish(servers, [replied(reordered, 3, ANSWER), replied(reordered, 3, ANSWER)])
     await wait_until(lambda: _has_draft(intake, reordered), what="the reordered draft")
 
+    listed = await intake.http.get(
+        "/v1/knowledge/drafts", params={"limit": 500}, headers=SUPERVISOR
+    )
+    sources = [entry["source_ticket"] for entry in listed.json()["entries"]]
+    assert in_order in sources
+    assert reordered in sources
     for ticket_no in (in_order, reordered):
         drafts = await drafts_of(intake, ticket_no)
         assert len(drafts) == 1

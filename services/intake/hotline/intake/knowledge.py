@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hotline.intake.config import IntakeOptions
 from hotline.intake.knowledge_index import KnowledgeIndex
 from hotline.intake.knowledge_schemas import (
+    KnowledgeEntries,
     KnowledgeEntryDetail,
     KnowledgeEntryIn,
     KnowledgeEntryPublic,
@@ -142,6 +143,23 @@ async def get_entry(session: AsyncSession, entry_id: str) -> KnowledgeEntryDetai
         **_public(entry, current).model_dump(),
         versions=[KnowledgeVersionPublic.model_validate(v, from_attributes=True) for v in versions],
     )
+
+
+async def list_drafts(session: AsyncSession, limit: int) -> KnowledgeEntries:
+    """The drafts waiting for a supervisor (those made from units' replies among them), the
+    oldest first."""
+    rows = await session.execute(
+        select(KnowledgeEntry, KnowledgeVersion)
+        .join(
+            KnowledgeVersion,
+            (KnowledgeVersion.entry_id == KnowledgeEntry.entry_id)
+            & (KnowledgeVersion.version == KnowledgeEntry.current_version),
+        )
+        .where(KnowledgeEntry.status == "draft")
+        .order_by(KnowledgeEntry.created_at, KnowledgeEntry.entry_id)
+        .limit(limit)
+    )
+    return KnowledgeEntries(entries=[_public(entry, current) for entry, current in rows.all()])
 
 
 async def search(

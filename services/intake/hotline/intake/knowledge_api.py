@@ -11,6 +11,7 @@ from hotline.intake.deps import Context, Reader, Supervisor
 from hotline.intake.knowledge_schemas import (
     SEARCH_LIMIT_MAX,
     EntryId,
+    KnowledgeEntries,
     KnowledgeEntryDetail,
     KnowledgeEntryIn,
     KnowledgeSearchResult,
@@ -68,6 +69,17 @@ async def create_entry(
 ) -> KnowledgeEntryDetail:
     """Write a new entry: a draft (version 1) until a supervisor publishes it."""
     return await knowledge.create_entry(session, body, supervisor, context.options)
+
+
+@router.get("/drafts", responses=WRITE_PROBLEMS)
+async def list_drafts(
+    supervisor: Supervisor,
+    session: DbSession,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> KnowledgeEntries:
+    """The drafts waiting to be published, the oldest first (those made from units' replies
+    name their `source_ticket`)."""
+    return await knowledge.list_drafts(session, limit)
 
 
 @router.get("/{entry_id}", responses=READ_PROBLEMS)

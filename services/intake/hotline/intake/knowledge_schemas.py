@@ -63,6 +63,10 @@ class KnowledgeEntryPublic(BaseModel):
     retired_at: LocalDatetime | None
 
 
+class KnowledgeEntries(BaseModel):
+    entries: list[KnowledgeEntryPublic]
+
+
 class KnowledgeEntryDetail(KnowledgeEntryPublic):
     versions: list[KnowledgeVersionPublic] = Field(description="Every version, the oldest first")
 
