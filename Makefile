@@ -58,6 +58,7 @@ bench: install bench-tools
 	$(BIN)/python -m bench.repeat_matching
 	$(BIN)/python -m bench.scoring
 	$(BIN)/python -m bench.provincial_sync
+	$(BIN)/python -m bench.knowledge_search
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -24,6 +24,7 @@ from hotline.dispatch.schemas import (
     UnitCreate,
     UnitUpdate,
 )
+from hotline.intake.knowledge_schemas import KnowledgeEntryIn
 from hotline.intake.schemas import CallRecordIn, MergeIn, NoticeIn, TicketIn
 from hotline.shared.web.operations import DiscardIn
 from hotline.shared.web.webhooks import signature_headers
@@ -123,6 +124,20 @@ async def test_merging_never_fails_on_any_body(intake: IntakeClient) -> None:  #
         return await intake.http.post("/v1/tickets/SY1/merge", json=body, headers=SUPERVISOR)
 
     await fuzz(MergeIn, send)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("POST", "/v1/knowledge"), ("PUT", "/v1/knowledge/K1")]
+)
+async def test_knowledge_writes_never_fail_on_any_body(
+    intake: IntakeClient,  # noqa: F811
+    method: str,
+    path: str,
+) -> None:
+    async def send(body: dict[str, Any]) -> httpx.Response:
+        return await intake.http.request(method, path, json=body, headers=SUPERVISOR)
+
+    await fuzz(KnowledgeEntryIn, send)
 
 
 @pytest.mark.parametrize(

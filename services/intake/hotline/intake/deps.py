@@ -1,13 +1,14 @@
 """What intake's routes receive: the verified sender of a webhook, and intake's options."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
 from pydantic import SecretStr
 
 from hotline.intake.config import IntakeOptions, IntakeSettings
+from hotline.intake.knowledge_index import KnowledgeIndex
 from hotline.intake.schemas import CallRecordIn, NoticeIn, TicketIn
 from hotline.shared.domain.text import text_matcher
 from hotline.shared.web.tokens import token_holder
@@ -20,6 +21,8 @@ class IntakeContext:
     verifier: WebhookVerifier
     reader_tokens: Mapping[str, SecretStr]
     supervisor_tokens: Mapping[str, SecretStr]
+    # The process's search index of the knowledge base, rebuilt when entries change.
+    knowledge: KnowledgeIndex = field(default_factory=KnowledgeIndex)
 
 
 def build_context(settings: IntakeSettings) -> IntakeContext:

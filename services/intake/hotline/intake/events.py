@@ -38,6 +38,8 @@ def created_data(row: Ticket) -> TicketCreatedData:
         repeat_of=row.repeat_of,
         repeat_rule=row.repeat_rule,
         notice_id=row.notice_id,
+        knowledge_entry_id=row.knowledge_entry_id,
+        knowledge_version=row.knowledge_version,
     )
 
 

@@ -1,9 +1,12 @@
-"""The intake service's tables, all in the PostgreSQL schema `intake`."""
+"""The intake service's tables, all in the PostgreSQL schema `intake`: calls, tickets, notices,
+bursts, and the knowledge base (entries, their versions, the search's change counter, what the
+events said of units' replies until a draft is made of them)."""
 
 from datetime import datetime
 
 from sqlalchemy import (
     ARRAY,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -107,6 +110,11 @@ class Ticket(Base):
     # approved extension), so a citizen who asks (Open311) is told who holds it.
     dispatched_unit: Mapped[str | None] = mapped_column(Text)
     deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The knowledge-base entry (and its version) whose answer the agent gave, if one was used.
+    knowledge_entry_id: Mapped[str | None] = mapped_column(
+        ForeignKey("knowledge_entries.entry_id"), index=True
+    )
+    knowledge_version: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
@@ -163,3 +171,78 @@ class BurstAlert(Base):
     category: Mapped[str] = mapped_column(Text, primary_key=True)
     raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ticket_count: Mapped[int] = mapped_column(Integer)
+
+
+# --- the knowledge base (知识库): see `knowledge.py` ---------------------------------------------
+class KnowledgeEntry(Base):
+    """One question and its one answer (知识库条目); its content is in its current version."""
+
+    __tablename__ = "knowledge_entries"
+    __table_args__ = (
+        # A unit's accepted reply becomes one draft, however often its events are delivered.
+        UniqueConstraint("source_ticket", "source_reply_version"),
+    )
+
+    entry_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    status: Mapped[str] = mapped_column(Text)
+    current_version: Mapped[int] = mapped_column(Integer)
+    source_ticket: Mapped[str | None] = mapped_column(Text)
+    source_reply_version: Mapped[int | None] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(Text)
+    published_by: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    retired_by: Mapped[str | None] = mapped_column(Text)
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class KnowledgeVersion(Base):
+    """What an entry said from one edit to the next: never changed once written."""
+
+    __tablename__ = "knowledge_versions"
+
+    entry_id: Mapped[str] = mapped_column(
+        ForeignKey("knowledge_entries.entry_id"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    unit_id: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(Text)
+    valid_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    valid_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The question's and answer's search terms, cut once when written (space-separated), so a
+    # process rebuilding its index reads them instead of segmenting every entry again.
+    search_terms: Mapped[str] = mapped_column(Text)
+    edited_by: Mapped[str] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class KnowledgeRevision(Base):
+    """One row: advanced in the transaction of every change to what search may find, so each
+    process (worker) rebuilds its index when it sees the number move. One row, so writers
+    take its lock in turn and a number never becomes visible before a smaller one."""
+
+    __tablename__ = "knowledge_revision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision: Mapped[int] = mapped_column(BigInteger)
+
+
+class KnowledgeReplyFact(Base):
+    """What dispatch's events said of a ticket's replies (`reply`, with its text) and their
+    reviews (`accepted`), each at the ticket version it carried: a draft is made once an
+    accepted review has the reply before it, in whichever order the two arrived."""
+
+    __tablename__ = "knowledge_reply_facts"
+
+    ticket_no: Mapped[str] = mapped_column(Text, primary_key=True)
+    kind: Mapped[str] = mapped_column(Text, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[str] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

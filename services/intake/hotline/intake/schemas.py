@@ -189,6 +189,12 @@ class TicketIn(Tolerant):
         description="The earlier ticket this call repeats, when the agent knows it: Attachment 5's "
         "table is applied to it",
     )
+    knowledge_entry_id: (
+        Annotated[str, StringConstraints(pattern=IDENTIFIER_PATTERN, max_length=64)] | None
+    ) = Field(
+        default=None,
+        description="The published knowledge-base entry whose answer the agent gave, if one",
+    )
 
 
 class RepeatCandidate(BaseModel):

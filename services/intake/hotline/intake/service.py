@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.intake import metrics, repeats
+from hotline.intake import knowledge, metrics, repeats
 from hotline.intake.config import IntakeOptions
 from hotline.intake.events import SOURCE, accepted_events, phone
 from hotline.intake.models import (
@@ -140,6 +140,11 @@ async def accept_ticket(
         ticket, categories=options.categories, city_prefix=options.city_code, now=datetime.now(UTC)
     ):
         raise Problem.invalid(errors)
+    knowledge_version = (
+        await knowledge.published_version(session, ticket.knowledge_entry_id)
+        if ticket.knowledge_entry_id
+        else None
+    )
     caller_number = phones.normalize(ticket.caller.number) if ticket.caller.number else None
     substance = text_matcher().substance(ticket.content, places=[ticket.address or ""])
 
@@ -208,6 +213,8 @@ async def accept_ticket(
         substance=encode_terms(substance),
         repeat_candidates=[c.model_dump() for c in shown] or None,
         held_by_dispatch=handling_mode == "forward" and status == "open",
+        knowledge_entry_id=ticket.knowledge_entry_id,
+        knowledge_version=knowledge_version,
     )
     accepted = TicketAccepted(
         ticket_no=ticket_no,

@@ -8,6 +8,11 @@ inverse document frequencies `jieba` ships, from a general Chinese corpus): two 
 share only "市民反映……请相关部门尽快处理" share nothing, and two that share 下水道 and 堵塞
 share what matters. The vocabulary (stock phrases, domain words, synonyms) is data, in
 `vocabulary/`, not code.
+
+Search (the knowledge base's, and any service's over its own texts) is here too: the same cut in
+jieba's search mode (公积金贷款 also as 公积金 and 贷款), question words dropped, the search's own
+synonyms folded (how a citizen asks → how an entry is written), ranked by BM25 (`SearchIndex`),
+whose inverse document frequencies come from the texts searched, not from a general corpus.
 """
 
 import logging
@@ -15,13 +20,16 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+import bm25s
 import jieba
 import jieba.analyse
+import numpy as np
+import numpy.typing as npt
 import rjieba
 
 Terms = Mapping[str, float]
@@ -82,15 +90,19 @@ class TextMatcher:
         stock_phrases: Iterable[str],
         domain_words: Iterable[str],
         synonyms: Mapping[str, str],
+        search_synonyms: Mapping[str, str] | None = None,
+        search_stopwords: Iterable[str] = (),
     ) -> None:
-        self._tokenizer = rjieba.Jieba()
-        for word in (*domain_words, *synonyms, *synonyms.values()):
-            self._tokenizer.add_word(word, 100_000, None)
-        self._stock = frozenset(stock_phrases)
-        for phrase in self._stock:
-            if len(phrase) > 1:
-                self._tokenizer.add_word(phrase, 100_000, None)
+        stock = frozenset(stock_phrases)
+        words = [*domain_words, *synonyms, *synonyms.values(), *(p for p in stock if len(p) > 1)]
+        self._tokenizer = _tokenizer(words)
+        self._stock = stock
         self._synonyms = dict(synonyms)
+        # Search cuts with the same dictionary plus the words its synonyms fold (上牌, 年审…),
+        # in a tokenizer of its own (about 25 MB), so the repeat matching's cut stays as it is.
+        self._search_synonyms = self._synonyms | dict(search_synonyms or {})
+        self._search_tokenizer = _tokenizer([*words, *(search_synonyms or {})])
+        self._search_stopwords = self._stock | frozenset(search_stopwords)
         tfidf = jieba.analyse.TFIDF()
         self._idf: dict[str, float] = tfidf.idf_freq
         self._median_idf: float = tfidf.median_idf
@@ -98,6 +110,7 @@ class TextMatcher:
     def warm_up(self) -> None:
         """Segment once now, so the first ticket does not pay for loading anything."""
         self._tokenizer.cut("市民反映路灯不亮", True)
+        self._search_tokenizer.cut_for_search("市民咨询路灯不亮", True)
 
     def substance(self, text: str, *, places: Iterable[str] = ()) -> dict[str, float]:
         """The words that say what the text is about, each weighed by its rarity (TF-IDF)."""
@@ -114,6 +127,29 @@ class TextMatcher:
                 continue
             counts[self._synonyms.get(word, word)] += 1
         return {word: n * self._idf.get(word, self._median_idf) for word, n in counts.items()}
+
+    def search_terms(self, text: str) -> list[str]:
+        """The words a search matches `text` on, repeats kept (BM25 counts them): the search-mode
+        cut, question words and stock phrasing left out, synonyms folded."""
+        normalized = unicodedata.normalize("NFKC", text).lower()
+        terms = []
+        for token in self._search_tokenizer.cut_for_search(normalized, True):
+            word = token.strip()
+            if (
+                len(word) < MIN_TERM_CHARS
+                or word in self._search_stopwords
+                or HAS_DIGIT.search(word)
+                or not any(ch.isalpha() for ch in word)
+            ):
+                continue
+            terms.append(self._search_synonyms.get(word, word))
+        return terms
+
+    def search_document(self, title: str, body: str) -> list[str]:
+        """The search terms of a document whose title says what it answers (a knowledge-base
+        entry's question): the title's count twice, as citizens ask in a question's words."""
+        title_terms = self.search_terms(title)
+        return [*title_terms, *title_terms, *self.search_terms(body)]
 
     def similarity(self, first: Terms, second: Terms) -> Match:
         """Score (cosine, 0 to 1) and coverage of two weighed term sets, and the words behind."""
@@ -150,9 +186,85 @@ class TextMatcher:
         return not PLACE.search(word) or word in self._synonyms
 
 
+def _tokenizer(words: Iterable[str]) -> rjieba.Jieba:
+    tokenizer = rjieba.Jieba()
+    for word in words:
+        tokenizer.add_word(word, 100_000, None)
+    return tokenizer
+
+
 def _heaviest(terms: Terms, excluding: set[str], count: int = 3) -> tuple[str, ...]:
     own = [word for word in terms if word not in excluding]
     return tuple(sorted(own, key=lambda word: terms[word], reverse=True)[:count])
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A document a search found: its position in the index, its key, and its BM25 score."""
+
+    position: int
+    key: str
+    score: float
+
+
+class SearchIndex:
+    """BM25 (bm25s, Lucene's variant) over documents' search terms, held in memory.
+
+    Built whole from its documents (bm25s has no in-place update); a caller whose documents
+    change builds a new one and swaps it in. `search` takes an optional mask (one boolean per
+    document, in the order given) for filters kept beside the index: category, unit, validity.
+    """
+
+    K1 = 1.2  # term frequency saturates fast: a question says a word once or twice
+    B = 0.75
+
+    def __init__(self, keys: Sequence[str], documents: Sequence[Sequence[str]]) -> None:
+        if len(keys) != len(documents):
+            raise ValueError("one key per document")
+        self.keys = tuple(keys)
+        self._bm25: bm25s.BM25 | None = None
+        if self.keys:
+            self._bm25 = bm25s.BM25(k1=self.K1, b=self.B)
+            self._bm25.index([list(terms) for terms in documents], show_progress=False)
+
+    @classmethod
+    def of_texts(
+        cls, texts: Mapping[str, str], matcher: "TextMatcher | None" = None
+    ) -> "SearchIndex":
+        """An index of `texts` (key → text), each cut into its search terms."""
+        matcher = matcher or text_matcher()
+        return cls(list(texts), [matcher.search_terms(text) for text in texts.values()])
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def scores(self, query: Sequence[str]) -> npt.NDArray[np.float32]:
+        """The BM25 score of every document for the query's terms (0: none of them)."""
+        known = [
+            term for term in dict.fromkeys(query) if self._bm25 and term in self._bm25.vocab_dict
+        ]
+        if self._bm25 is None or not known:
+            return np.zeros(len(self.keys), dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+
+    def search(
+        self,
+        query: Sequence[str],
+        *,
+        limit: int,
+        allowed: npt.NDArray[np.bool_] | None = None,
+    ) -> list[Hit]:
+        """The best `limit` documents (among the `allowed` ones) naming any query term."""
+        scores = self.scores(query)
+        if allowed is not None:
+            scores = np.where(allowed, scores, 0.0)
+        matching = np.flatnonzero(scores > 0)
+        if not len(matching) or limit < 1:
+            return []
+        if len(matching) > limit:
+            matching = matching[np.argpartition(-scores[matching], limit - 1)[:limit]]
+        ranked = matching[np.argsort(-scores[matching], kind="stable")]
+        return [Hit(int(i), self.keys[i], round(float(scores[i]), 4)) for i in ranked]
 
 
 def encode_terms(terms: Terms) -> str:
@@ -171,12 +283,19 @@ def decode_terms(stored: str | None) -> dict[str, float]:
 
 @cache
 def text_matcher() -> TextMatcher:
-    synonyms: dict[str, str] = {}
-    for line in _vocabulary("synonyms.txt"):
-        word, _, canonical = line.partition(":")
-        synonyms[word.strip()] = canonical.strip()
+    synonyms = _pairs("synonyms.txt")
     return TextMatcher(
         stock_phrases=_vocabulary("stock_phrases.txt"),
         domain_words=_vocabulary("domain_words.txt"),
         synonyms=synonyms,
+        search_synonyms=_pairs("search_synonyms.txt"),
+        search_stopwords=_vocabulary("search_stopwords.txt"),
     )
+
+
+def _pairs(name: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for line in _vocabulary(name):
+        word, _, canonical = line.partition(":")
+        pairs[word.strip()] = canonical.strip()
+    return pairs

@@ -137,6 +137,9 @@ class TicketCreatedData(EventData):
     repeat_of: str | None = None
     repeat_rule: str | None = None
     notice_id: str | None = None
+    # The knowledge-base entry (and version) whose answer the agent gave, when one was used.
+    knowledge_entry_id: str | None = None
+    knowledge_version: int | None = None
 
 
 class TicketCreated(Event):
