@@ -114,7 +114,7 @@ async def test_a_second_different_answer_to_the_engine_question_is_held_not_clos
     assert waiting["two_answers"] == 1
     assert _two_answers_counted(unit_id) == 1
     assert (await _announced(dispatch, second))["contradicts"] == [
-        {"ticket_no": first, "facets": ["documents"]}
+        {"ticket_no": first, "entry_id": None, "facets": ["documents"]}
     ]
     assert (await _announced(dispatch, first))["contradicts"] == []
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hotline.dispatch import queries
+from hotline.dispatch import known_answers, queries
 from hotline.shared.migrations import upgrade
 from tests.query_plans import explain, scans
 
@@ -44,7 +44,13 @@ INSERT INTO dispatch.replies (ticket_no, unit_id, actions, result, citizen_conta
 SELECT 'PLAN' || n, 'U' || lpad((1 + n % 56)::text, 3, '0'), '已现场核实处理', '问题已解决',
     true, CASE WHEN n % 500 = 0 THEN 'pending' ELSE 'accepted' END,
     timestamptz '2022-01-01' + n * interval '30 seconds'
-FROM generate_series(1, {TICKETS}, 2) AS n
+FROM generate_series(1, {TICKETS}, 2) AS n;
+INSERT INTO dispatch.known_answers (entry_id, version, entry_version, status, unit_id, category,
+    question, answer, changed_at)
+SELECT 'KPLAN' || n, 4, 1, CASE WHEN n % 10 = 0 THEN 'retired' ELSE 'published' END,
+    'U' || lpad((1 + n % 56)::text, 3, '0'), '交通运输类', '测试问题', '测试答复',
+    timestamptz '2022-01-01' + n * interval '5 minutes'
+FROM generate_series(1, 20000) AS n
 """
 
 
@@ -72,6 +78,9 @@ def plans() -> dict[str, AnySelect]:
         ),
         "second answers by unit": queries.two_answers_counts([BUSY_UNIT, "U002"]),
         "overturned returns by unit": queries.overturned_returns([BUSY_UNIT, "U002"]),
+        "a unit's published knowledge entries": known_answers.published_answers(
+            BUSY_UNIT, NOW, category="交通运输类", limit=200
+        ),
     }
 
 
@@ -86,6 +95,7 @@ async def test_every_dispatch_query_uses_an_index_at_100000_tickets(engine: Asyn
             await connection.execute(text("ANALYZE dispatch.tickets"))
             await connection.execute(text("ANALYZE dispatch.unit_requests"))
             await connection.execute(text("ANALYZE dispatch.replies"))
+            await connection.execute(text("ANALYZE dispatch.known_answers"))
             results = {name: scans(await explain(connection, q)) for name, q in plans().items()}
         finally:
             await transaction.rollback()

@@ -603,3 +603,46 @@ async def test_another_process_sees_changes_from_the_counter_and_never_shows_a_r
 
 async def _finds(search: Any, question: str, entry_id: str) -> bool:
     return entry_id in await search(question)
+
+
+# --- what dispatch is told ---------------------------------------------------------------------
+
+
+async def announcements(intake: IntakeClient, entry_id: str) -> list[tuple[int, str, str]]:
+    """The entry's `knowledge.entry_changed` events in the outbox: version, status, answer."""
+    outbox = messaging.outbox
+    async with intake.engine.connect() as connection:
+        payloads = await connection.scalars(
+            select(outbox.c.payload)
+            .where(outbox.c.key == entry_id, outbox.c.event_type == "knowledge.entry_changed")
+            .order_by(outbox.c.id)
+        )
+        return [(p["version"], p["data"]["status"], p["data"]["answer"]) for p in payloads]
+
+
+async def test_what_an_entry_answers_in_public_is_announced_each_time_it_changes(
+    intake: IntakeClient,
+) -> None:
+    draft = await create(intake, question="养犬登记后犬牌遗失怎么补办？丁四")
+    entry_id = draft["entry_id"]
+    before_publishing = await announcements(intake, entry_id)
+    ok = [
+        await intake.http.post(f"/v1/knowledge/{entry_id}/publish", headers=SUPERVISOR),
+        await intake.http.put(
+            f"/v1/knowledge/{entry_id}",
+            json=entry_body(answer="持身份证到原登记派出所补办犬牌，当场办结，工本费10元。"),
+            headers=SUPERVISOR,
+        ),
+        await intake.http.post(f"/v1/knowledge/{entry_id}/retire", headers=SUPERVISOR),
+    ]
+
+    assert [response.status_code for response in ok] == [200, 200, 200]
+    assert before_publishing == []  # a draft answers nothing yet
+    announced = await announcements(intake, entry_id)
+    assert [(status, answer) for _, status, answer in announced] == [
+        ("published", entry_body()["answer"]),
+        ("published", "持身份证到原登记派出所补办犬牌，当场办结，工本费10元。"),
+        ("retired", "持身份证到原登记派出所补办犬牌，当场办结，工本费10元。"),
+    ]
+    versions = [version for version, _, _ in announced]
+    assert versions == sorted(set(versions))  # a reader keeps the highest it has seen

@@ -1,4 +1,5 @@
-"""Dispatch's event handlers: forwarded tickets arrive from intake, reopened ones from callback."""
+"""Dispatch's event handlers: forwarded tickets arrive from intake, reopened ones from callback;
+the knowledge base's published entries from intake."""
 
 from collections.abc import Sequence
 from itertools import groupby
@@ -6,10 +7,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.dispatch import service
+from hotline.dispatch import known_answers, service
 from hotline.dispatch.service import DispatchContext
 from hotline.shared.messaging.consumer import ConsumerSpec, Handler
-from hotline.shared.messaging.events import TICKETS_TOPIC
+from hotline.shared.messaging.events import KNOWLEDGE_TOPIC, TICKETS_TOPIC
 
 
 def consumers(context: DispatchContext) -> Sequence[ConsumerSpec]:
@@ -24,6 +25,8 @@ def consumers(context: DispatchContext) -> Sequence[ConsumerSpec]:
         "ticket.reopened": reopened,
         "ticket.handed_over": service.on_ticket_handed_over,
         "ticket.merged": service.on_ticket_merged,
+        # What the knowledge base answers in a unit's name: evidence beside its replies.
+        "knowledge.entry_changed": known_answers.on_entry_changed,
     }
 
     async def in_order(session: AsyncSession, events: list[Any]) -> None:
@@ -37,5 +40,10 @@ def consumers(context: DispatchContext) -> Sequence[ConsumerSpec]:
                     await handlers[kind](session, event)
 
     return (
-        ConsumerSpec(name="dispatch", topics=(TICKETS_TOPIC,), handlers=handlers, batch=in_order),
+        ConsumerSpec(
+            name="dispatch",
+            topics=(TICKETS_TOPIC, KNOWLEDGE_TOPIC),
+            handlers=handlers,
+            batch=in_order,
+        ),
     )

@@ -3,10 +3,9 @@
 such a question before, so is it really not its remit?).
 
 Evidence comes from sources, each a look-up of earlier answers with their questions; the same
-matcher decides which questions are this one. The unit's own accepted replies in dispatch's
-tables are the first source. Published knowledge-base entries are meant to be a second one: a
-source whose `answered` reads dispatch's copy of them (kept from their events, as every service
-keeps its own data) and returns each as an `Answered` with `source="knowledge"`.
+matcher decides which questions are this one: the unit's own accepted replies in dispatch's
+tables, and the knowledge base's entries it owns, published and valid now (dispatch's copy of
+them, `known_answers`).
 """
 
 from collections.abc import Sequence
@@ -16,8 +15,9 @@ from typing import Literal, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.dispatch import queries
+from hotline.dispatch import known_answers, queries
 from hotline.shared.domain.text import text_matcher
+from hotline.shared.messaging.events import utc_now
 
 # Words every consultation asks with (哪些材料, 需要什么手续, 多少, 什么时候): they say a question
 # is a question, not what it is about, and made 新车上牌需要哪些材料 look like 更换发动机需要
@@ -136,7 +136,33 @@ class UnitReplies:
         ]
 
 
-DEFAULT_SOURCES: tuple[EvidenceSource, ...] = (UnitReplies(),)
+class PublishedEntries:
+    """The knowledge base's entries the unit owns, published and valid now: what the hotline
+    answers in its name."""
+
+    async def answered(
+        self, session: AsyncSession, question: Question, since: datetime
+    ) -> Sequence[Answered]:
+        entries = await session.scalars(
+            known_answers.published_answers(
+                question.unit_id, utc_now(), category=question.category, limit=MAX_CANDIDATES
+            )
+        )
+        return [
+            Answered(
+                source="knowledge",
+                ref=entry.entry_id,
+                reply_id=None,
+                question=entry.question,
+                address=None,
+                answer=entry.answer,
+                answered_at=entry.changed_at,
+            )
+            for entry in entries
+        ]
+
+
+DEFAULT_SOURCES: tuple[EvidenceSource, ...] = (UnitReplies(), PublishedEntries())
 
 
 def question_terms(text: str, address: str | None) -> dict[str, float]:

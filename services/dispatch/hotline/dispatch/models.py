@@ -179,3 +179,31 @@ class UnitRequest(Base):
     reviewer: Mapped[str | None] = mapped_column(Text)
     review_note: Mapped[str | None] = mapped_column(Text)
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class KnownAnswer(Base):
+    """A published knowledge-base entry as dispatch keeps it (from `knowledge.entry_changed`):
+    what a unit has answered publicly, evidence beside its replies and returns."""
+
+    __tablename__ = "known_answers"
+    __table_args__ = (
+        Index(
+            "ix_known_answers_unit_published",
+            "unit_id",
+            "changed_at",
+            postgresql_where="status = 'published'",
+        ),
+    )
+
+    entry_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    # The announcement's version: a later one replaces it, an earlier one is ignored.
+    version: Mapped[int] = mapped_column(Integer)
+    entry_version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(Text)
+    unit_id: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(Text)
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    valid_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    valid_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

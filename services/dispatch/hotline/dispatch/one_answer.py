@@ -79,6 +79,7 @@ def contradicted_refs(earlier: Sequence[dict[str, Any]]) -> list[ContradictedAns
     return [
         ContradictedAnswer(
             ticket_no=answer["ticket_no"],
+            entry_id=answer.get("entry_id"),
             facets=list(dict.fromkeys(d["facet"] for d in answer["differences"])),
         )
         for answer in earlier
@@ -140,7 +141,8 @@ def _earlier(evidence: Evidence, differences: list[dict[str, Any]]) -> dict[str,
     answered = evidence.answered
     return EarlierAnswer(
         source=answered.source,
-        ticket_no=answered.ref,
+        ticket_no=answered.ref if answered.source == "reply" else None,
+        entry_id=answered.ref if answered.source == "knowledge" else None,
         reply_id=answered.reply_id,
         question=answered.question,
         answer=answered.answer,

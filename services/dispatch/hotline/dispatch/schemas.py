@@ -251,7 +251,10 @@ class EarlierAnswer(BaseModel):
     """One of the unit's earlier answers to a question that is this one."""
 
     source: Literal["reply", "knowledge"]
-    ticket_no: str
+    ticket_no: str | None = Field(description="The earlier ticket, for a reply")
+    entry_id: str | None = Field(
+        default=None, description="The knowledge-base entry, for a published answer"
+    )
     reply_id: int | None
     question: str
     answer: str

@@ -6,7 +6,7 @@ entry record which one and which version."""
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from uuid import uuid4
 
 from sqlalchemy import Row, select, update
@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.intake.config import IntakeOptions
+from hotline.intake.events import SOURCE
 from hotline.intake.knowledge_index import KnowledgeIndex
 from hotline.intake.knowledge_schemas import (
     KnowledgeEntries,
@@ -32,16 +33,21 @@ from hotline.intake.models import (
     KnowledgeRevision,
     KnowledgeVersion,
     Ticket,
+    messaging,
 )
 from hotline.shared.db import SessionFactory
 from hotline.shared.domain.text import text_matcher
 from hotline.shared.domain.units import seed_units
 from hotline.shared.messaging.events import (
+    KnowledgeEntryChanged,
+    KnowledgeEntryChangedData,
+    KnowledgeStatus,
     TicketClosed,
     TicketClosedData,
     TicketReplied,
     TicketReplyReviewed,
 )
+from hotline.shared.messaging.outbox import add_events
 from hotline.shared.web.problems import Problem
 
 # Candidates asked of the index beyond `limit`: some may have changed since it was built.
@@ -88,9 +94,10 @@ async def edit_entry(
         entry.source_ticket = body.source_ticket
     entry.current_version += 1
     session.add(_version(entry_id, entry.current_version, body, supervisor))
+    await session.flush()
     if entry.status == "published":
         await _advance_revision(session)
-    await session.flush()
+        await _announce(session, entry)
     return await get_entry(session, entry_id)
 
 
@@ -105,6 +112,7 @@ async def publish_entry(
         )
     entry.status, entry.published_by, entry.published_at = "published", supervisor, _now()
     await _advance_revision(session)
+    await _announce(session, entry)
     await session.flush()
     return await get_entry(session, entry_id)
 
@@ -116,9 +124,11 @@ async def retire_entry(
     entry = await _entry_for_update(session, entry_id)
     if entry.status == "retired":
         raise Problem(409, "entry-retired", f"Entry {entry_id} is retired.", field="entry_id")
-    if entry.status == "published":
-        await _advance_revision(session)
+    was_published = entry.status == "published"
     entry.status, entry.retired_by, entry.retired_at = "retired", supervisor, _now()
+    if was_published:
+        await _advance_revision(session)
+        await _announce(session, entry)
     await session.flush()
     return await get_entry(session, entry_id)
 
@@ -368,6 +378,42 @@ def _version(entry_id: str, version: int, body: KnowledgeEntryIn, editor: str) -
         edited_by=editor,
         note=body.note,
     )
+
+
+def announcement_version(content_version: int, status: str) -> int:
+    """The version of an entry's `knowledge.entry_changed`: it grows with every announcement,
+    as an entry only moves forward (draft, published, retired; a retired one is never edited)
+    and each edit raises its content version."""
+    return content_version * 3 + ("draft", "published", "retired").index(status)
+
+
+async def _announce(session: AsyncSession, entry: KnowledgeEntry) -> None:
+    """Tell the other services what this entry answers now (dispatch keeps it as evidence)."""
+    current = await session.scalar(
+        select(KnowledgeVersion).where(
+            KnowledgeVersion.entry_id == entry.entry_id,
+            KnowledgeVersion.version == entry.current_version,
+        )
+    )
+    assert current is not None
+    event = KnowledgeEntryChanged(
+        source=SOURCE,
+        subject=entry.entry_id,
+        version=announcement_version(entry.current_version, entry.status),
+        data=KnowledgeEntryChangedData(
+            entry_id=entry.entry_id,
+            entry_version=entry.current_version,
+            status=cast(KnowledgeStatus, entry.status),
+            question=current.question,
+            answer=current.answer,
+            unit_id=current.unit_id,
+            category=current.category,
+            valid_from=current.valid_from,
+            valid_until=current.valid_until,
+            changed_at=_now(),
+        ),
+    )
+    await add_events(session, messaging, event)
 
 
 async def _advance_revision(session: AsyncSession) -> None:

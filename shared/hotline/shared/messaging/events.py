@@ -24,7 +24,15 @@ CALLS_TOPIC = "hotline.calls"
 CALLBACKS_TOPIC = "hotline.callbacks"
 ALERTS_TOPIC = "hotline.alerts"
 UPLOADS_TOPIC = "hotline.uploads"
-ALL_TOPICS = (TICKETS_TOPIC, CALLS_TOPIC, CALLBACKS_TOPIC, ALERTS_TOPIC, UPLOADS_TOPIC)
+KNOWLEDGE_TOPIC = "hotline.knowledge"
+ALL_TOPICS = (
+    TICKETS_TOPIC,
+    CALLS_TOPIC,
+    CALLBACKS_TOPIC,
+    ALERTS_TOPIC,
+    UPLOADS_TOPIC,
+    KNOWLEDGE_TOPIC,
+)
 DEAD_LETTER_SUFFIX = ".dlt"
 # The consumer groups that read each topic. While the broker lives, each relay records the
 # oldest event one of them has not committed past, so a broker that lost its log is sent only
@@ -34,6 +42,7 @@ CONSUMER_GROUPS: dict[str, tuple[str, ...]] = {
     CALLS_TOPIC: ("scoring", "provincial-sync"),
     CALLBACKS_TOPIC: ("callback", "scoring", "provincial-sync"),
     UPLOADS_TOPIC: ("scoring",),
+    KNOWLEDGE_TOPIC: ("dispatch",),
 }
 
 CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8"
@@ -274,9 +283,11 @@ class TicketReturnRequested(Event):
 
 
 class ContradictedAnswer(EventData):
-    """An earlier answer of the unit's that a reply contradicts ("two answers", 两个答复)."""
+    """An earlier answer of the unit's that a reply contradicts ("two answers", 两个答复): a
+    reply to an earlier ticket, or a knowledge-base entry the unit owns."""
 
-    ticket_no: str
+    ticket_no: str | None
+    entry_id: str | None = None
     facets: list[str]  # documents, amounts, ratios, time_limits, places
 
 
@@ -458,6 +469,35 @@ class ProvinceFindingReported(Event):
     data: ProvinceFindingData
 
 
+KnowledgeStatus = Literal["draft", "published", "retired"]
+
+
+class KnowledgeEntryChangedData(EventData):
+    """What the knowledge base answers now on one question: a published entry's current version,
+    or that it answers no more (retired). Dispatch keeps the published ones as evidence of what
+    a unit has answered (two answers, returns)."""
+
+    entry_id: str
+    entry_version: int = Field(ge=1, description="The entry's content version")
+    status: KnowledgeStatus
+    question: str
+    answer: str
+    unit_id: str
+    category: str
+    valid_from: AwareDatetime | None
+    valid_until: AwareDatetime | None
+    changed_at: AwareDatetime
+
+
+class KnowledgeEntryChanged(Event):
+    """Subject: the entry. `version` grows with each announcement of it (see intake's
+    `knowledge.announcement_version`), so a reader keeps the highest it has seen."""
+
+    topic: ClassVar[str] = KNOWLEDGE_TOPIC
+    type: Literal["knowledge.entry_changed"] = "knowledge.entry_changed"
+    data: KnowledgeEntryChangedData
+
+
 AnyEvent = Annotated[
     CallRecorded
     | TicketCreated
@@ -481,7 +521,8 @@ AnyEvent = Annotated[
     | CallbackSpotChecked
     | BurstDetected
     | UploadAccepted
-    | ProvinceFindingReported,
+    | ProvinceFindingReported
+    | KnowledgeEntryChanged,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)

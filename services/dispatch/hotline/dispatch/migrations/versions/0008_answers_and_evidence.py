@@ -4,8 +4,6 @@ supersedes point to it (`superseded_by`); a return keeps the unit's own earlier 
 questions (`evidence`). Indexes: a unit's accepted answers newest first (the look-back), and the
 per-unit counts of second answers and of overturned returns.
 
-Numbered 0008 to leave 0007 to a branch in flight; it follows 0006 until that one lands.
-
 Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-02
