@@ -17,6 +17,10 @@ from tests.dispatch.test_one_answer import (
     ENGINE_QUESTION,
     FIRST_ANSWER,
     SECOND_ANSWER,
+    TIANJIANG,
+    TIANJIANG_AGAIN,
+    TIANJIANG_ANSWER,
+    _announced,
     _answered,
     _consultation,
     _queue,
@@ -134,3 +138,68 @@ async def test_an_entry_retired_or_not_yet_valid_is_no_evidence(
 
     assert replied["state"] == "closed"
     assert replied.get("held_for_review") is None
+
+
+async def test_a_return_of_a_question_the_units_published_entry_answers_is_flagged(
+    dispatch: Dispatch, servers: Servers
+) -> None:
+    unit_id = await dispatch.new_unit()
+    housing = await dispatch.key_for(unit_id)
+    entry_id = f"K{uuid4().hex[:12].upper()}"
+    await publish(
+        servers,
+        [
+            entry_changed(
+                entry_id,
+                unit_id,
+                version=4,
+                question=TIANJIANG,
+                answer=TIANJIANG_ANSWER["result"],
+                category="城乡建设类",
+            )
+        ],
+    )
+    await until_kept(dispatch, entry_id, 4)
+    ticket_no = await _consultation(dispatch, unit_id, TIANJIANG_AGAIN, "城乡建设类")
+
+    asked = await dispatch.http.post(
+        f"/v1/unit/tickets/{ticket_no}/return",
+        headers=housing,
+        json={"reason": "规划问题建议转区规划部门"},
+    )
+    [request] = [r for r in (await _queue(dispatch))["requests"] if r["ticket_no"] == ticket_no]
+    announced = await _announced(dispatch, ticket_no, "ticket.return_requested")
+
+    assert asked.status_code == 200, asked.text
+    assert request["contradicted_by_evidence"] is True
+    assert [(e["source"], e["entry_id"]) for e in request["evidence"]] == [("knowledge", entry_id)]
+    assert (announced["answered_before"], announced["answered_entries"]) == ([], [entry_id])
+
+
+async def test_superseding_a_knowledge_entry_is_refused_pointing_to_the_knowledge_base(
+    dispatch: Dispatch, servers: Servers
+) -> None:
+    unit_id = await dispatch.new_unit()
+    police = await dispatch.key_for(unit_id)
+    entry_id = f"K{uuid4().hex[:12].upper()}"
+    await publish(servers, [entry_changed(entry_id, unit_id, version=4)])
+    await until_kept(dispatch, entry_id, 4)
+    ticket_no = await _consultation(dispatch, unit_id, ENGINE_AGAIN, "交通运输类")
+    await _answered(dispatch, police, ticket_no, SECOND_ANSWER)
+
+    refused = await dispatch.http.post(
+        f"/v1/tickets/{ticket_no}/reply-review",
+        headers=dispatch.as_supervisor(),
+        json={"accept": True, "supersede_earlier": True},
+    )
+    accepted = await dispatch.http.post(
+        f"/v1/tickets/{ticket_no}/reply-review",
+        headers=dispatch.as_supervisor(),
+        json={"accept": True},
+    )
+
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "supersede_earlier"
+    assert "knowledge" in refused.json()["detail"]
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["state"] == "closed"

@@ -41,6 +41,31 @@ async def ticket_count(intake: IntakeClient, source_ticket_id: str) -> int:
     )
 
 
+async def test_a_forwarded_ticket_is_held_by_dispatch_and_one_answered_here_is_not(
+    intake: IntakeClient,
+) -> None:
+    forwarded, answered = (
+        ticket_body(),
+        ticket_body(
+            handling_mode="answered", resolution="已向市民解释燃气表的报修流程，市民表示理解。"
+        ),
+    )
+    for body in (forwarded, answered):
+        response = await intake.post("/v1/tickets", body)
+        assert response.status_code == 201, response.text
+
+    held = {
+        body["source_ticket_id"]: await intake.scalar(
+            select(Ticket.held_by_dispatch).where(
+                Ticket.source_ticket_id == body["source_ticket_id"]
+            )
+        )
+        for body in (forwarded, answered)
+    }
+
+    assert held == {forwarded["source_ticket_id"]: True, answered["source_ticket_id"]: False}
+
+
 # --- signatures -------------------------------------------------------------------------------
 
 

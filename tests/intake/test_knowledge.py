@@ -247,6 +247,8 @@ INVALID_ENTRIES = {
     "short-answer": ({"answer": "有"}, "answer"),
     "long-question": ({"question": "问" * 1001}, "question"),
     "naive-time": ({"valid_from": "2026-01-01T00:00:00"}, "valid_from"),
+    "year-one": ({"valid_from": "0001-01-01T00:00:00+08:00"}, "valid_from"),
+    "year-9999": ({"valid_until": "9999-12-31T23:00:00Z"}, "valid_until"),
     "ends-before-it-starts": (
         {"valid_from": "2026-03-01T00:00:00+08:00", "valid_until": "2026-02-01T00:00:00+08:00"},
         "valid_until",
@@ -281,6 +283,7 @@ INVALID_SEARCHES = {
     "limit-not-a-number": ({"limit": "ten"}, "limit"),
     "unknown-category": ({"category": "星际事务类"}, "category"),
     "naive-time": ({"at": "2026-01-01T00:00:00"}, "at"),
+    "year-9999": ({"at": "9999-12-31T23:00:00Z"}, "at"),
     "bad-unit": ({"unit": "U 1/2"}, "unit"),
 }
 

@@ -317,10 +317,8 @@ async def test_a_key_used_again_after_the_retention_window_is_a_conflict_not_a_n
     assert assert_spec_error(again, 409) == [
         f"Idempotency-Key: This ticket was already accepted as {first['service_request_id']}."
     ]
-    assert (
-        await open311.scalar(select(func.count()).where(Ticket.source_ticket_id == "app-7f3a-0001"))
-        == 1
-    )
+    kept = select(func.count()).where(Ticket.source_ticket_id == "web-old-0001")
+    assert await open311.scalar(kept) == 1
 
 
 async def test_a_routed_request_names_its_unit_and_deadline_then_its_closure(
@@ -441,6 +439,10 @@ def test_numbers_written_into_a_text_are_masked_and_nothing_else_is() -> None:
 
     assert scrubbed == (
         "请联系138****5678或073****1234，工单SY202202010000123，地点430503001002，2022年2月1日"
+    )
+    # As citizens write them: with +86, in groups.
+    assert scrub_phones("请回电+8613812345678或138 1234 5678、138-1234-5678") == (
+        "请回电138****5678或138****5678、138****5678"
     )
 
 

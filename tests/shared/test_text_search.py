@@ -55,6 +55,8 @@ def test_a_mask_leaves_out_documents_and_the_limit_is_kept() -> None:
 
 def test_an_empty_index_finds_nothing() -> None:
     assert SearchIndex([], []).search(["燃气"], limit=5) == []
+    # Entries of digits and punctuation only leave no term to index.
+    assert SearchIndex(["K1"], [[]]).search(["燃气"], limit=5) == []
 
 
 def test_keys_and_documents_must_pair_up() -> None:

@@ -22,11 +22,14 @@ from asgi_correlation_id import correlation_id
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 from hotline.shared import tracing
-from hotline.shared.domain.phones import mask
+from hotline.shared.domain.phones import mask, normalize
 
 LogFormat = Literal["json", "console"]
 # A mainland mobile number standing alone (not inside a longer run of digits or an id).
-MOBILE_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])1[3-9]\d{9}(?![0-9A-Za-z])")
+# As people write them too: +86 before, spaces or dashes between the groups.
+MOBILE_IN_TEXT = re.compile(
+    r"(?<![0-9A-Za-z+])(?:\+?86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?![0-9A-Za-z])"
+)
 # uvicorn's loggers lose their own handlers and go through the root's, at its level.
 UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
 # aiokafka narrates every metadata refresh at INFO; its warnings are what operators need.
@@ -56,7 +59,7 @@ def default_log_format(environment: str) -> LogFormat:
 
 def mask_mobiles(text: str) -> str:
     """The text with each mobile number in it masked (138****1234)."""
-    return MOBILE_IN_TEXT.sub(lambda found: mask(found.group()), text)
+    return MOBILE_IN_TEXT.sub(lambda found: mask(normalize(found.group())), text)
 
 
 def configure_logging(*, service: str, level: str = "info", log_format: LogFormat = "json") -> None:

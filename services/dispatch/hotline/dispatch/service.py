@@ -351,7 +351,8 @@ async def request_return(
             unit_id=unit_id,
             at=_now(),
             detail=body.reason,
-            answered_before=[answer["ticket_no"] for answer in evidence],
+            answered_before=[a["ticket_no"] for a in evidence if a["ticket_no"] is not None],
+            answered_entries=[a["entry_id"] for a in evidence if a.get("entry_id") is not None],
         ),
     )
     return _step(ticket)
@@ -493,11 +494,22 @@ async def review_reply(
     )
     if ticket.state != "replied" or answer is None:
         raise Problem(409, "no-pending-reply", "No reply awaits review on this ticket.")
+    earlier_replies = [a for a in answer.earlier_answers or [] if a.get("reply_id")]
     if body.supersede_earlier and not (body.accept and answer.earlier_answers):
         raise Problem(
             422,
             "nothing-to-supersede",
             "supersede_earlier accepts a reply held as a second answer in place of the earlier.",
+            field="supersede_earlier",
+        )
+    if body.supersede_earlier and not earlier_replies:
+        # Only the knowledge base changes its entries: superseding here would change nothing,
+        # and every later reply like this one would be held again.
+        raise Problem(
+            422,
+            "supersede-in-knowledge-base",
+            "The earlier answers are knowledge-base entries: edit or retire them there "
+            "(intake's /v1/knowledge), then accept this reply.",
             field="supersede_earlier",
         )
     now = _now()

@@ -91,7 +91,8 @@ async def edit_entry(
         raise Problem(409, "entry-retired", f"Entry {entry_id} is retired.", field="entry_id")
     await _check(session, body, options)
     if body.source_ticket is not None and body.source_ticket != entry.source_ticket:
-        entry.source_ticket = body.source_ticket
+        # The reply it was drafted from is another ticket's: no longer this entry's source.
+        entry.source_ticket, entry.source_reply_version = body.source_ticket, None
     entry.current_version += 1
     session.add(_version(entry_id, entry.current_version, body, supervisor))
     await session.flush()

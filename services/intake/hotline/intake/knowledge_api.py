@@ -4,7 +4,6 @@ supervisors write, publish and retire (supervisor tokens)."""
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-from pydantic import AwareDatetime
 
 from hotline.intake import knowledge
 from hotline.intake.deps import Context, Reader, Supervisor
@@ -20,6 +19,7 @@ from hotline.intake.knowledge_schemas import (
 )
 from hotline.intake.schemas import Category
 from hotline.shared.web.deps import DbSession, Runtime
+from hotline.shared.web.schemas import BusinessDatetime
 
 router = APIRouter(prefix="/v1/knowledge", tags=["knowledge"])
 
@@ -47,7 +47,9 @@ async def search_knowledge(
     category: Annotated[Category | None, Query()] = None,
     unit: Annotated[UnitCode | None, Query(description="The owning unit's id")] = None,
     limit: Annotated[int, Query(ge=1, le=SEARCH_LIMIT_MAX)] = 10,
-    at: Annotated[AwareDatetime | None, Query(description="Valid at this time; unset: now")] = None,
+    at: Annotated[
+        BusinessDatetime | None, Query(description="Valid at this time; unset: now")
+    ] = None,
 ) -> KnowledgeSearchResult:
     """Search the published entries valid at the time asked, best match first (BM25)."""
     return await knowledge.search(

@@ -3,11 +3,11 @@ desk finds them, and the tickets that were given an entry's answer."""
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from hotline.intake.schemas import Category, Identifier, Strict
 from hotline.shared.messaging.events import HandlingMode, RequestType, TicketStatus
-from hotline.shared.web.schemas import IDENTIFIER_PATTERN, LocalDatetime
+from hotline.shared.web.schemas import IDENTIFIER_PATTERN, BusinessDatetime, LocalDatetime
 
 KnowledgeStatus = Literal["draft", "published", "retired"]
 EntryId = Annotated[str, StringConstraints(pattern=IDENTIFIER_PATTERN, max_length=64)]
@@ -42,8 +42,8 @@ class KnowledgeEntryIn(Strict):
     answer: AnswerText = Field(description="The one answer the hotline gives to it")
     unit_id: Identifier = Field(description="The handling unit that owns the answer (U001 …)")
     category: Category
-    valid_from: AwareDatetime | None = Field(default=None, description="Unset: from publication")
-    valid_until: AwareDatetime | None = Field(default=None, description="Unset: until retired")
+    valid_from: BusinessDatetime | None = Field(default=None, description="Unset: from publication")
+    valid_until: BusinessDatetime | None = Field(default=None, description="Unset: until retired")
     source_ticket: Identifier | None = Field(
         default=None, description="The ticket whose accepted reply this answer comes from"
     )

@@ -67,7 +67,9 @@ ACTIVE_NOTICES = Prepared(
     )
 )
 NEXT_SERIAL = Prepared(select(ticket_number_sequence.next_value()))
-INSERTED_COLUMNS = [c.key for c in TICKETS.columns if c.server_default is None]
+# Every column the row sets (held_by_dispatch has a server default and is set all the same);
+# the database stamps the times.
+INSERTED_COLUMNS = [c.key for c in TICKETS.columns if c.key not in ("created_at", "updated_at")]
 
 
 @cache

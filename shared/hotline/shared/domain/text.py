@@ -223,7 +223,9 @@ class SearchIndex:
             raise ValueError("one key per document")
         self.keys = tuple(keys)
         self._bm25: bm25s.BM25 | None = None
-        if self.keys:
+        # No term at all (documents of digits and punctuation only): nothing can match, and
+        # bm25s cannot index an empty vocabulary.
+        if any(documents):
             self._bm25 = bm25s.BM25(k1=self.K1, b=self.B)
             self._bm25.index([list(terms) for terms in documents], show_progress=False)
 

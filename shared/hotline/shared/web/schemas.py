@@ -12,7 +12,14 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, PlainSerializer, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    PlainSerializer,
+    field_validator,
+)
 
 from hotline.shared.domain.working_days import LOCAL_TIME
 
@@ -51,6 +58,18 @@ def local_iso(moment: datetime) -> str:
 
 # Every time in an answer is written in the hotline's local time with its offset (+08:00).
 LocalDatetime = Annotated[datetime, PlainSerializer(local_iso, return_type=str, when_used="json")]
+
+
+def _in_business_years(moment: datetime) -> datetime:
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        raise ValueError(f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
+    return moment
+
+
+# A moment a hotline's record can be about: year 1 or 9999 overflow PostgreSQL's and the local
+# time zone's conversions, which would answer a 500 instead of naming the field.
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+BusinessDatetime = Annotated[AwareDatetime, AfterValidator(_in_business_years)]
 
 # Identifiers in paths: ticket numbers, unit ids, key ids. Anything else is a 422 naming them.
 IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"

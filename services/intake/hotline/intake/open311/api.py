@@ -52,6 +52,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+KNOWN_FIELDS = frozenset(
+    {*RequestForm.model_fields, "api_key", "Idempotency-Key", "body", "service_request_id", ""}
+)
+
+
 class Open311Route(APIRoute):
     """A route whose refusals are answered as Open311 errors."""
 
@@ -91,7 +96,11 @@ class Open311Route(APIRoute):
 
 def _errors(request: Request, status: int, code: str, items: list[tuple[str, str]]) -> JSONResponse:
     """The spec's error list, each naming its field; counted as every problem is."""
-    PROBLEMS.labels("intake", route_template(request.scope), code, items[0][0][:40]).inc()
+    named = items[0][0]
+    # A label of the form's own fields only: a client choosing field names must not choose
+    # series.
+    field = named if named in KNOWN_FIELDS else "unknown"
+    PROBLEMS.labels("intake", route_template(request.scope), code, field).inc()
     body = [
         {"code": status, "description": f"{field}: {message}" if field else message}
         for field, message in items

@@ -47,7 +47,10 @@ OPEN311_FIELDS = {
 }
 # Numbers a citizen or a unit may have written into a text shown to anyone (mobile, landline
 # with its area code): masked, as everywhere else.
-PHONE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
+# Mobiles as people write them (+86, spaces or dashes between the groups) and landlines.
+PHONE_IN_TEXT = re.compile(
+    r"(?<!\d)((?:\+?86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}|0\d{2,3}-?\d{7,8})(?!\d)"
+)
 ACCEPTED_NOTICE = "诉求已受理（工单号{ticket_no}），将转交承办单位办理，可凭工单号查询办理进展。"
 
 
@@ -301,7 +304,7 @@ def _public(ticket: Ticket, request: Open311Request) -> ServiceRequestPublic:
         requested_datetime=ticket.accepted_at,
         updated_datetime=(ticket.closed_at if closed and ticket.closed_at else ticket.updated_at),
         expected_datetime=None if closed else ticket.deadline,
-        address=ticket.address,
+        address=scrub_phones(ticket.address) if ticket.address else None,
         address_id=ticket.location_code,
         zipcode=None,
         lat=request.lat,
@@ -323,7 +326,7 @@ def _status_notes(ticket: Ticket) -> str | None:
 
 def scrub_phones(text: str) -> str:
     """The text with every telephone number in it masked (138****1234)."""
-    return PHONE_IN_TEXT.sub(lambda match: phones.mask(match.group(0).replace("-", "")), text)
+    return PHONE_IN_TEXT.sub(lambda match: phones.mask(phones.normalize(match.group(0))), text)
 
 
 def _error(field: str, message: str, code: str = "400") -> dict[str, str]:
