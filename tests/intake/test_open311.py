@@ -454,6 +454,14 @@ async def test_the_request_form_is_documented(open311: IntakeClient) -> None:
     assert {"api_key", "service_code", "lat", "long", "address_id", "description"} <= set(
         form["properties"]
     )
+    # Its errors as the spec's list, as the route answers them, not as problem+json.
+    for path, method in [
+        ("/open311/v2/requests.json", "post"),
+        ("/open311/v2/services.json", "get"),
+    ]:
+        refused = schema["paths"][path][method]["responses"]["400"]["content"]
+        assert list(refused) == ["application/json"]
+        assert refused["application/json"]["schema"]["type"] == "array"
 
 
 async def test_an_approved_extension_moves_the_expected_time_and_an_accepted_return_the_unit(

@@ -164,7 +164,14 @@ def customise(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+# An operation marked so answers errors in a format of its own (Open311's list): its document
+# keeps them as the route declares them.
+OWN_ERROR_FORMAT = "x-own-error-format"
+
+
 def _correct_responses(operation: dict[str, Any]) -> None:
+    if operation.get(OWN_ERROR_FORMAT):
+        return
     responses: dict[str, Any] = operation.setdefault("responses", {})
     security = [name for requirement in operation.get("security", []) for name in requirement]
     wanted = list(EVERYWHERE)

@@ -30,6 +30,7 @@ from hotline.intake.open311.schemas import (
 from hotline.shared.db import database_unavailable
 from hotline.shared.web.deps import DbSession
 from hotline.shared.web.metrics import route_template
+from hotline.shared.web.openapi import OWN_ERROR_FORMAT
 from hotline.shared.web.problems import (
     DATABASE_RETRY_AFTER_SECONDS,
     PROBLEMS,
@@ -48,8 +49,12 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (403, "Missing or invalid api_key"),
         (404, "No such service_code or service request"),
         (409, "This Idempotency-Key (or the ticket it names) was already used for another request"),
+        (500, "An unexpected error; nothing was stored"),
+        (503, "The database is away; nothing was stored, send it again"),
     )
 }
+# Errors in the spec's list, not problem+json: the shared document leaves them as declared.
+OWN_ERRORS = {OWN_ERROR_FORMAT: "open311"}
 
 
 KNOWN_FIELDS = frozenset(
@@ -204,7 +209,7 @@ def _comma_list(value: str | None, field: str, pattern: str | None = None) -> li
     return items
 
 
-@router.get("/services.json", responses=ERRORS)
+@router.get("/services.json", responses=ERRORS, openapi_extra=OWN_ERRORS)
 async def list_services(context: Context) -> list[Open311Service]:
     """The service types a request may name: the hotline's categories (public)."""
     return service.services(context.options)
@@ -216,10 +221,11 @@ async def list_services(context: Context) -> list[Open311Service]:
     responses=ERRORS,
     # The form is read by hand (`request_form`): its schema still belongs in the docs.
     openapi_extra={
+        **OWN_ERRORS,
         "requestBody": {
             "required": True,
             "content": {FORM_MEDIA_TYPE: {"schema": RequestForm.model_json_schema()}},
-        }
+        },
     },
 )
 async def post_request(
@@ -243,7 +249,7 @@ async def post_request(
     return [created]
 
 
-@router.get("/requests.json", responses=ERRORS)
+@router.get("/requests.json", responses=ERRORS, openapi_extra=OWN_ERRORS)
 async def list_requests(
     session: DbSession,
     service_request_id: Annotated[str | None, Query(max_length=6500)] = None,
@@ -265,7 +271,7 @@ async def list_requests(
     )
 
 
-@router.get("/requests/{service_request_id}.json", responses=ERRORS)
+@router.get("/requests/{service_request_id}.json", responses=ERRORS, openapi_extra=OWN_ERRORS)
 async def get_request(service_request_id: str, session: DbSession) -> list[ServiceRequestPublic]:
     """One request and where it stands (public; no names or numbers)."""
     if not _valid_id(service_request_id):
