@@ -74,6 +74,19 @@ async def until_kept(dispatch: Dispatch, entry_id: str, version: int) -> KnownAn
     return row
 
 
+async def unit_with_an_entry(
+    dispatch: Dispatch, servers: Servers, **data: Any
+) -> tuple[str, dict[str, str], str]:
+    """A unit of the test's own, its key, and an entry it owns published (by default the
+    engine-change question's first answer), kept by dispatch."""
+    unit_id = await dispatch.new_unit()
+    key = await dispatch.key_for(unit_id)
+    entry_id = f"K{uuid4().hex[:12].upper()}"
+    await publish(servers, [entry_changed(entry_id, unit_id, version=4, **data)])
+    await until_kept(dispatch, entry_id, 4)
+    return unit_id, key, entry_id
+
+
 async def test_an_entry_is_kept_as_its_latest_announcement_whatever_the_order(
     dispatch: Dispatch, servers: Servers
 ) -> None:
@@ -97,11 +110,7 @@ async def test_an_entry_is_kept_as_its_latest_announcement_whatever_the_order(
 async def test_a_reply_contradicting_the_units_published_entry_is_held_beside_it(
     dispatch: Dispatch, servers: Servers
 ) -> None:
-    unit_id = await dispatch.new_unit()
-    police = await dispatch.key_for(unit_id)
-    entry_id = f"K{uuid4().hex[:12].upper()}"
-    await publish(servers, [entry_changed(entry_id, unit_id, version=4)])
-    await until_kept(dispatch, entry_id, 4)
+    unit_id, police, entry_id = await unit_with_an_entry(dispatch, servers)
 
     ticket_no = await _consultation(dispatch, unit_id, ENGINE_AGAIN, "交通运输类")
     held = await _answered(dispatch, police, ticket_no, SECOND_ANSWER)
@@ -143,23 +152,13 @@ async def test_an_entry_retired_or_not_yet_valid_is_no_evidence(
 async def test_a_return_of_a_question_the_units_published_entry_answers_is_flagged(
     dispatch: Dispatch, servers: Servers
 ) -> None:
-    unit_id = await dispatch.new_unit()
-    housing = await dispatch.key_for(unit_id)
-    entry_id = f"K{uuid4().hex[:12].upper()}"
-    await publish(
+    unit_id, housing, entry_id = await unit_with_an_entry(
+        dispatch,
         servers,
-        [
-            entry_changed(
-                entry_id,
-                unit_id,
-                version=4,
-                question=TIANJIANG,
-                answer=TIANJIANG_ANSWER["result"],
-                category="城乡建设类",
-            )
-        ],
+        question=TIANJIANG,
+        answer=TIANJIANG_ANSWER["result"],
+        category="城乡建设类",
     )
-    await until_kept(dispatch, entry_id, 4)
     ticket_no = await _consultation(dispatch, unit_id, TIANJIANG_AGAIN, "城乡建设类")
 
     asked = await dispatch.http.post(
@@ -179,11 +178,7 @@ async def test_a_return_of_a_question_the_units_published_entry_answers_is_flagg
 async def test_superseding_a_knowledge_entry_is_refused_pointing_to_the_knowledge_base(
     dispatch: Dispatch, servers: Servers
 ) -> None:
-    unit_id = await dispatch.new_unit()
-    police = await dispatch.key_for(unit_id)
-    entry_id = f"K{uuid4().hex[:12].upper()}"
-    await publish(servers, [entry_changed(entry_id, unit_id, version=4)])
-    await until_kept(dispatch, entry_id, 4)
+    unit_id, police, _ = await unit_with_an_entry(dispatch, servers)
     ticket_no = await _consultation(dispatch, unit_id, ENGINE_AGAIN, "交通运输类")
     await _answered(dispatch, police, ticket_no, SECOND_ANSWER)
 
