@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline.shared import logs
 from hotline.shared.db import create_engine
+from hotline.shared.domain import phones
 from hotline.shared.settings import KafkaSettings
 from hotline.shared.stack.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
 
@@ -121,7 +122,7 @@ class PhoneWatch(logging.Handler):
         except Exception:
             return
         for text in (*raw, rendered):
-            if logs.MOBILE_IN_TEXT.search(text):
+            if phones.MOBILE_IN_TEXT.search(text):
                 self.leaks.append(f"{record.name}: {text[:300]}")
                 return
 
@@ -143,7 +144,7 @@ def unmasked_numbers_in_files(folder: Path) -> list[str]:
     found = []
     for path in sorted(folder.glob("*.log")):
         for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
-            if logs.MOBILE_IN_TEXT.search(line):
+            if phones.MOBILE_IN_TEXT.search(line):
                 found.append(f"{path.name}:{number}: {line[:300]}")
     return found
 

@@ -19,6 +19,7 @@ import uvicorn.config
 from fastapi import FastAPI
 
 from hotline.shared import logs, tracing
+from hotline.shared.domain import phones
 from hotline.shared.settings import ServiceSettings
 from hotline.shared.web.correlation import install_request_context
 from hotline.shared.web.problems import install_problem_handlers
@@ -164,8 +165,8 @@ def test_a_mobile_number_is_masked_in_the_message_its_fields_and_a_traceback(
     ],
 )
 def test_the_watch_finds_an_unmasked_mobile_and_nothing_else(text: str, leaks: bool) -> None:
-    assert bool(logs.MOBILE_IN_TEXT.search(text)) is leaks
-    assert (logs.mask_mobiles(text) != text) is leaks
+    assert bool(phones.MOBILE_IN_TEXT.search(text)) is leaks
+    assert (phones.mask_mobiles_in(text) != text) is leaks
 
 
 def test_the_session_watch_reports_a_leak_in_a_record_and_in_a_process_log(

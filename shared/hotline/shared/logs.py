@@ -10,7 +10,6 @@ are logged, and this is the net under that.
 import json
 import logging
 import logging.config
-import re
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -22,14 +21,9 @@ from asgi_correlation_id import correlation_id
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 from hotline.shared import tracing
-from hotline.shared.domain.phones import mask, normalize
+from hotline.shared.domain.phones import mask_mobiles_in
 
 LogFormat = Literal["json", "console"]
-# A mainland mobile number standing alone (not inside a longer run of digits or an id).
-# As people write them too: +86 before, spaces or dashes between the groups.
-MOBILE_IN_TEXT = re.compile(
-    r"(?<![0-9A-Za-z+])(?:\+?86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?![0-9A-Za-z])"
-)
 # uvicorn's loggers lose their own handlers and go through the root's, at its level.
 UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
 # aiokafka narrates every metadata refresh at INFO; its warnings are what operators need.
@@ -55,11 +49,6 @@ def service_context(name: str) -> Iterator[None]:
 def default_log_format(environment: str) -> LogFormat:
     """JSON lines, except a readable console in development."""
     return "console" if environment == "development" else "json"
-
-
-def mask_mobiles(text: str) -> str:
-    """The text with each mobile number in it masked (138****1234)."""
-    return MOBILE_IN_TEXT.sub(lambda found: mask(normalize(found.group())), text)
 
 
 def configure_logging(*, service: str, level: str = "info", log_format: LogFormat = "json") -> None:
@@ -205,7 +194,7 @@ def _mask_mobiles(_logger: WrappedLogger, _method: str, event_dict: EventDict) -
 
 def _masked(value: Any) -> Any:
     if isinstance(value, str):
-        return mask_mobiles(value)
+        return mask_mobiles_in(value)
     if isinstance(value, Mapping):
         return {key: _masked(item) for key, item in value.items()}
     if isinstance(value, list | tuple):

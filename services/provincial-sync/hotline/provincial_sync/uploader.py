@@ -38,7 +38,7 @@ from hotline.provincial_sync.config import SyncOptions
 from hotline.provincial_sync.models import UploadAttempt, messaging
 from hotline.shared.backoff import Backoff, sleep_unless_stopped
 from hotline.shared.db import SessionFactory, database_unavailable, unit_of_work
-from hotline.shared.logs import mask_mobiles
+from hotline.shared.domain.phones import mask_mobiles_in
 from hotline.shared.messaging.events import UploadAccepted, UploadAcceptedData, utc_now
 from hotline.shared.messaging.outbox import add_events
 
@@ -272,7 +272,7 @@ class Uploader:
                 "upload of %d records failed: %s %s",
                 len(claimed),
                 answer.failure,
-                mask_mobiles(answer.detail),
+                mask_mobiles_in(answer.detail),
             )
         return answer, status, seconds
 
@@ -398,7 +398,7 @@ class Uploader:
                 "the province refused %s: %s %s",
                 item.record.idempotency_key,
                 result.code,
-                mask_mobiles(result.message),
+                mask_mobiles_in(result.message),
             )
         await session.execute(
             REFUSE,

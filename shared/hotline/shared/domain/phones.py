@@ -33,3 +33,23 @@ def mask(number: str) -> str:
         return number[:3] + "*" * (len(number) - 7) + number[-4:]
     shown = max(0, min(4, len(number) - 4))
     return "*" * (len(number) - shown) + number[len(number) - shown :]
+
+
+# Numbers written into a text, as people write them: a mainland mobile standing alone (not
+# inside a longer run of digits or an id), with +86 before or spaces or dashes between its
+# groups; and a landline with its area code.
+MOBILE_IN_TEXT = re.compile(
+    r"(?<![0-9A-Za-z+])(?:\+?86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?![0-9A-Za-z])"
+)
+LANDLINE_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])0\d{2,3}-?\d{7,8}(?![0-9A-Za-z])")
+
+
+def mask_mobiles_in(text: str) -> str:
+    """The text with each mobile number in it masked (138****1234)."""
+    return MOBILE_IN_TEXT.sub(lambda found: mask(normalize(found.group())), text)
+
+
+def mask_numbers_in(text: str) -> str:
+    """The text with every telephone number in it masked, landlines too: for texts shown to
+    anyone."""
+    return LANDLINE_IN_TEXT.sub(lambda found: mask(normalize(found.group())), mask_mobiles_in(text))

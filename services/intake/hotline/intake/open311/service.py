@@ -3,7 +3,6 @@ through the ticket webhook's own path (`service.accept_ticket`: the same validat
 calls, outage notices, outbox events), and its status is read back from what intake keeps of
 the ticket (who holds it, by when, how it closed)."""
 
-import re
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
@@ -45,12 +44,6 @@ OPEN311_FIELDS = {
     "webhook-id": "Idempotency-Key",
     "source_ticket_id": "Idempotency-Key",
 }
-# Numbers a citizen or a unit may have written into a text shown to anyone (mobile, landline
-# with its area code): masked, as everywhere else.
-# Mobiles as people write them (+86, spaces or dashes between the groups) and landlines.
-PHONE_IN_TEXT = re.compile(
-    r"(?<!\d)((?:\+?86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}|0\d{2,3}-?\d{7,8})(?!\d)"
-)
 ACCEPTED_NOTICE = "诉求已受理（工单号{ticket_no}），将转交承办单位办理，可凭工单号查询办理进展。"
 
 
@@ -324,9 +317,8 @@ def _status_notes(ticket: Ticket) -> str | None:
     return "已受理，待转交承办单位"
 
 
-def scrub_phones(text: str) -> str:
-    """The text with every telephone number in it masked (138****1234)."""
-    return PHONE_IN_TEXT.sub(lambda match: phones.mask(phones.normalize(match.group(0))), text)
+# Numbers a citizen or a unit may have written into a text shown to anyone: masked.
+scrub_phones = phones.mask_numbers_in
 
 
 def _error(field: str, message: str, code: str = "400") -> dict[str, str]:

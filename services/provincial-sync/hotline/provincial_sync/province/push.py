@@ -23,7 +23,7 @@ from hotline.provincial_sync.adapters.generic_v1 import (
     signed_headers,
 )
 from hotline.provincial_sync.province.store import FINDINGS_PATH, SPOT_CHECKS_PATH, Province
-from hotline.shared.logs import mask_mobiles
+from hotline.shared.domain.phones import mask_mobiles_in
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ class Pusher:
                 self._last_warning = None
         else:
             self.province.push_failures += 1
-            body = mask_mobiles(delivery.body[:200])  # a refusal may quote what it refused
+            body = mask_mobiles_in(delivery.body[:200])  # a refusal may quote what it refused
             self._warn(f"{path}: {delivery.status or 'no answer'} {body}")
         return delivery
 
