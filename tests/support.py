@@ -2,9 +2,13 @@
 back as the events a service announced."""
 
 import asyncio
+import queue
+import subprocess
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from typing import IO
 
 import httpx
 import pytest
@@ -20,7 +24,7 @@ from hotline.dispatch.models import DispatchTicket
 from hotline.dispatch.models import messaging as dispatch_messaging
 from hotline.shared.messaging.events import Event, serialize_event
 from hotline.shared.messaging.tables import MessagingTables
-from tests.conftest import TEST_KAFKA_TUNING, Servers
+from tests.conftest import TEST_KAFKA_TUNING, Servers, process_log
 from tests.documented_statuses import recording
 
 
@@ -182,3 +186,46 @@ async def uploads_settled(
             break
         await asyncio.sleep(0.5)
     return by_status
+
+
+class ProcessOutput:
+    """What a started process (`hotline up`, say) prints, read by a thread (so none is lost) and
+    kept in a file the test session checks for unmasked numbers."""
+
+    def __init__(self, process: subprocess.Popen[str], name: str) -> None:
+        assert process.stdout is not None
+        self.process = process
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        self.file = process_log(name)
+        self.reader = threading.Thread(target=self._pump, args=(process.stdout,), daemon=True)
+        self.reader.start()
+
+    def _pump(self, stdout: IO[str]) -> None:
+        with self.file.open("a") as copy:
+            for line in stdout:
+                copy.write(line)
+                self.lines.put(line)
+
+    def until(self, marker: str, timeout: float) -> None:
+        """Collect the output until `marker` appears."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.5)
+            except queue.Empty:
+                if self.process.poll() is not None:
+                    break
+                continue
+            self.seen.append(line)
+            if marker in line:
+                return
+        raise AssertionError(f"never saw {marker!r}:\n{''.join(self.seen)[-3000:]}")
+
+    def text(self) -> str:
+        """Everything printed so far (all of it, once the process has exited)."""
+        if self.process.poll() is not None:
+            self.reader.join(timeout=10)
+        while not self.lines.empty():
+            self.seen.append(self.lines.get())
+        return "".join(self.seen)

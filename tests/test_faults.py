@@ -8,7 +8,6 @@ is drained."""
 import asyncio
 import json
 import os
-import queue
 import signal
 import subprocess
 import sys
@@ -30,8 +29,7 @@ from hotline.shared.db import create_engine
 from hotline.shared.stack.embedded import free_port
 from hotline.shared.stack.services import PROVINCE_PORT, SERVICES, SERVICES_BY_NAME
 from hotline.shared.web.webhooks import signature_headers
-from tests.conftest import process_log
-from tests.support import held_counts, until_held, uploads_settled
+from tests.support import ProcessOutput, held_counts, until_held, uploads_settled
 
 PORT_OFFSET = 23_000
 TICKETS_PER_SECOND = 5
@@ -41,42 +39,8 @@ def url(name: str) -> str:
     return f"http://127.0.0.1:{SERVICES_BY_NAME[name].port + PORT_OFFSET}"
 
 
-class Output:
-    """What `hotline up` prints, read by a thread so that none is lost."""
-
-    def __init__(self, process: subprocess.Popen[str]) -> None:
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
-        assert process.stdout is not None
-        stdout = process.stdout
-        threading.Thread(target=self._pump, args=(stdout,), daemon=True).start()
-
-    def _pump(self, stdout: Any) -> None:
-        with process_log("hotline-up-faults").open("a") as copy:  # checked for numbers
-            for line in stdout:
-                copy.write(line)
-                self.lines.put(line)
-
-    def until(self, marker: str, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=0.5)
-            except queue.Empty:
-                continue
-            self.seen.append(line)
-            if marker in line:
-                return
-        raise AssertionError(f"never saw {marker!r}:\n{''.join(self.seen)[-3000:]}")
-
-    def text(self) -> str:
-        while not self.lines.empty():
-            self.seen.append(self.lines.get())
-        return "".join(self.seen)
-
-
 @contextmanager
-def hotline_up(var_dir: Path, broker_port: int) -> Iterator[Output]:
+def hotline_up(var_dir: Path, broker_port: int) -> Iterator[ProcessOutput]:
     env = os.environ | {
         "HOTLINE_VAR_DIR": str(var_dir),
         "HOTLINE_PORT_OFFSET": str(PORT_OFFSET),
@@ -93,7 +57,7 @@ def hotline_up(var_dir: Path, broker_port: int) -> Iterator[Output]:
         stderr=subprocess.STDOUT,
         text=True,
     )
-    output = Output(up)
+    output = ProcessOutput(up, "hotline-up-faults")
     try:
         output.until("Press Ctrl-C to stop.", 90)
         yield output

@@ -2,17 +2,14 @@
 
 import json
 import os
-import queue
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
 from uuid import uuid4
 
 import httpx
@@ -23,7 +20,7 @@ from hotline.intake.config import DEVELOPMENT_CALL_CENTRE_SECRET
 from hotline.shared.stack.embedded import free_port
 from hotline.shared.stack.services import SERVICES, SERVICES_BY_NAME
 from hotline.shared.web.webhooks import signature_headers
-from tests.conftest import process_log
+from tests.support import ProcessOutput
 
 READY_WITHIN_SECONDS = 60
 PORT_OFFSET = 20_000
@@ -85,51 +82,8 @@ def test_stopping_hotline_up_between_events_and_starting_it_again_loses_none_and
     assert {ticket["unit_id"] for ticket in tickets} == {"U011"}
 
 
-class Output:
-    """What `hotline up` prints, read by a thread (so none is lost) and kept in a file the test
-    session checks for unmasked numbers."""
-
-    def __init__(self, process: subprocess.Popen[str]) -> None:
-        assert process.stdout is not None
-        self.process = process
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
-        self.file = process_log("hotline-up")
-        self.reader = threading.Thread(target=self._pump, args=(process.stdout,), daemon=True)
-        self.reader.start()
-
-    def _pump(self, stdout: IO[str]) -> None:
-        with self.file.open("a") as copy:
-            for line in stdout:
-                copy.write(line)
-                self.lines.put(line)
-
-    def until(self, marker: str, timeout: float) -> None:
-        """Collect the output until `marker` appears."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=0.5)
-            except queue.Empty:
-                if self.process.poll() is not None:
-                    break
-                continue
-            self.seen.append(line)
-            if marker in line:
-                return
-        raise AssertionError(f"not ready within {timeout}s:\n{''.join(self.seen)[-3000:]}")
-
-    def text(self) -> str:
-        """Everything printed so far (all of it, once the process has exited)."""
-        if self.process.poll() is not None:
-            self.reader.join(timeout=10)
-        while not self.lines.empty():
-            self.seen.append(self.lines.get())
-        return "".join(self.seen)
-
-
 @contextmanager
-def _hotline_up(env: dict[str, str]) -> Iterator[Output]:
+def _hotline_up(env: dict[str, str]) -> Iterator[ProcessOutput]:
     """`hotline up` until it says it is ready (yields its output); then Ctrl-C, and it must
     stop cleanly."""
     up = subprocess.Popen(
@@ -139,7 +93,7 @@ def _hotline_up(env: dict[str, str]) -> Iterator[Output]:
         stderr=subprocess.STDOUT,
         text=True,
     )
-    output = Output(up)
+    output = ProcessOutput(up, "hotline-up")
     try:
         output.until("Press Ctrl-C to stop.", READY_WITHIN_SECONDS)
         yield output
