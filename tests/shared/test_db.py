@@ -3,12 +3,13 @@
 import asyncio
 
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline.shared import db
 from tests.conftest import Servers
 
 
-async def backend_of_the_pooled_connection(engine: db.AsyncEngine) -> int:
+async def backend_of_the_pooled_connection(engine: AsyncEngine) -> int:
     async with engine.connect() as connection:
         return int(await connection.scalar(text("SELECT pg_backend_pid()")) or 0)
 
