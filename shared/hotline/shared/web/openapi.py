@@ -177,6 +177,8 @@ def _correct_responses(operation: dict[str, Any]) -> None:
     wanted = list(EVERYWHERE)
     if operation.get("parameters") or operation.get("requestBody"):
         wanted.append(422)
+    if operation.get("requestBody"):  # FastAPI's own answer to a body it cannot decode
+        wanted.append(400)
     if security:
         wanted.append(401)
     if "webhook-signature" in security:
