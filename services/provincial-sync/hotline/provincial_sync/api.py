@@ -26,6 +26,7 @@ from hotline.shared.messaging.events import RecordKind
 from hotline.shared.web.deps import DbSession
 from hotline.shared.web.openapi import header_security
 from hotline.shared.web.problems import Problem
+from hotline.shared.web.schemas import QueryText
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     401: {"description": "No reader or supervisor token"},
@@ -66,7 +67,9 @@ async def worklist(
     reader: Reader,
     session: DbSession,
     code: RuleCode = None,
-    unit: Annotated[str | None, Query(max_length=100, description="The handling unit")] = None,
+    unit: Annotated[
+        QueryText | None, Query(max_length=100, description="The handling unit")
+    ] = None,
     kind: RecordKind | None = None,
     after: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
