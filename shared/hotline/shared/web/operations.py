@@ -16,6 +16,7 @@ from hotline.shared.messaging.consumer import IdempotentConsumer
 from hotline.shared.runtime import ServiceRuntime
 from hotline.shared.web.deps import Runtime, runtime_of
 from hotline.shared.web.problems import Problem
+from hotline.shared.web.schemas import InputModel
 from hotline.shared.web.tokens import token_holder
 
 router = APIRouter(prefix="/v1/dead-letters", tags=["operations"])
@@ -64,7 +65,7 @@ class Replayed(BaseModel):
     outcome: Literal["replayed", "duplicate", "failed"]
 
 
-class DiscardIn(BaseModel):
+class DiscardIn(InputModel):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"note": "该事件所涉工单已人工处理，无需重放"}]}
     )
