@@ -138,6 +138,20 @@ def test_the_webhooks_name_their_headers_and_show_a_shaoyang_example() -> None:
     assert "TicketIn" not in callback.openapi()["components"]["schemas"]
 
 
+def test_the_provinces_callbacks_show_the_body_they_check_and_read() -> None:
+    document = provincial_sync.openapi()
+
+    for path, model in (("spot-checks", "SpotCheckBatch"), ("findings", "FindingBatch")):
+        operation = document["paths"][f"/v1/province/{path}"]["post"]
+        content = operation["requestBody"]["content"]["application/json"]
+        assert content["schema"] == {"$ref": f"#/components/schemas/{model}"}
+        assert content["examples"]
+        assert operation["security"] == [
+            {"X-App-Key": [], "X-Timestamp": [], "X-Nonce": [], "X-Signature": []}
+        ]
+        assert model in document["components"]["schemas"]
+
+
 def test_enums_are_listed() -> None:
     schemas = intake.openapi()["components"]["schemas"]
 

@@ -138,6 +138,24 @@ class SpotCheck(Wire):
 
 
 class SpotCheckBatch(Wire):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "batch_id": "SC-20220131-0001",
+                    "checks": [
+                        {
+                            "ticket_no": "SY2022013100017",
+                            "satisfaction": "basically_satisfied",
+                            "comment": "路灯已修复，但等了三天",
+                            "checked_at": "2022-01-31T10:15:00+08:00",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     batch_id: str = Field(min_length=1, max_length=64)
     checks: list[SpotCheck] = Field(min_length=1, max_length=1000)
 
@@ -153,6 +171,27 @@ class ProvinceFinding(Wire):
 
 
 class FindingBatch(Wire):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "batch_id": "FD-20220131-0001",
+                    "findings": [
+                        {
+                            "record_type": "ticket",
+                            "record_id": "SY2022013100017",
+                            "version": 3,
+                            "code": "T07",
+                            "field": "caller_salutation",
+                            "message": "称呼不能为数字或符号",
+                            "found_at": "2022-01-31T10:20:00+08:00",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     batch_id: str = Field(min_length=1, max_length=64)
     findings: list[ProvinceFinding] = Field(min_length=1, max_length=1000)
 
