@@ -441,6 +441,12 @@ async def test_bad_callbacks_are_refused_naming_what_is_wrong_and_change_nothing
     )
     assert answer.status_code == 422
     assert answer.json()["errors"][0]["field"] == "checks.0.satisfaction"
+    nul = body.replace(b'"X"', b'"X\\u0000"')
+    answer = await sync.http.post(
+        path, content=nul, headers=generic_v1.signed_headers(key, secret, nul)
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"][0]["field"] == "checks.0.ticket_no"
     # Only the one good, signed batch was kept (its unknown ticket recorded as such).
     after = await sync.scalar("SELECT count(*) FROM provincial_sync.province_reports")
     assert after - before == 1
