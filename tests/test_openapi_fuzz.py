@@ -70,7 +70,7 @@ from tests.scoring.conftest import READER_TOKEN as SCORING_READER_TOKEN
 from tests.scoring.conftest import Scoring, scoring  # noqa: F401
 
 # Per operation: valid and invalid by the document, naming things that exist, the documented body.
-EXAMPLES = 12
+EXAMPLES = 10
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
