@@ -92,3 +92,33 @@ async def test_the_command_lists_and_discards_parked_events(
             )
         )
     assert status == "discarded"
+
+
+async def test_a_discard_whose_note_holds_a_nul_is_a_422_and_the_event_stays_parked(
+    dispatch: Dispatch,  # noqa: F811
+) -> None:
+    parked_id, _ = await park(dispatch)
+
+    refused = await dispatch.http.post(
+        f"/v1/dead-letters/{parked_id}/discard", json={"note": "测试\x00数据"}, headers=OPERATOR
+    )
+    listed = (await dispatch.http.get("/v1/dead-letters", headers=OPERATOR)).json()
+
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["field"] == "note"
+    assert parked_id in [item["id"] for item in listed["items"]]
+
+
+async def test_a_parked_id_beyond_postgresqls_bigint_is_a_422_naming_it(
+    dispatch: Dispatch,  # noqa: F811
+) -> None:
+    too_large = 2**63
+
+    replayed = await dispatch.http.post(f"/v1/dead-letters/{too_large}/replay", headers=OPERATOR)
+    discarded = await dispatch.http.post(
+        f"/v1/dead-letters/{too_large}/discard", json={"note": "测试数据"}, headers=OPERATOR
+    )
+
+    for answer in (replayed, discarded):
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["errors"][0]["field"] == "path.parked_id"

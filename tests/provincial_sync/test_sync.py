@@ -441,6 +441,12 @@ async def test_bad_callbacks_are_refused_naming_what_is_wrong_and_change_nothing
     )
     assert answer.status_code == 422
     assert answer.json()["errors"][0]["field"] == "checks.0.satisfaction"
+    nul = body.replace(b'"X"', b'"X\\u0000"')
+    answer = await sync.http.post(
+        path, content=nul, headers=generic_v1.signed_headers(key, secret, nul)
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"][0]["field"] == "checks.0.ticket_no"
     # Only the one good, signed batch was kept (its unknown ticket recorded as such).
     after = await sync.scalar("SELECT count(*) FROM provincial_sync.province_reports")
     assert after - before == 1
@@ -539,3 +545,23 @@ async def test_a_supervisor_releases_or_requeues_many_at_once_after_a_bad_night(
     assert again.json()["documents"] >= len(refused)
     for no in refused:
         await sync.until_status("ticket", no, "synced")
+
+
+async def test_a_nul_in_a_filter_or_a_decision_is_a_422_naming_it(sync: Sync) -> None:
+    """PostgreSQL cannot compare or store U+0000: the field is named, nothing is released."""
+    listed = await sync.get("/v1/sync/worklist", unit="市燃气\x00总公司")
+    released = await sync.http.post(
+        "/v1/sync/worklist/release",
+        json={"code": "T07", "unit": "市燃气\x00总公司", "reason": "经科长同意按原样上报"},
+        headers=SUPERVISOR,
+    )
+    requeued = await sync.http.post(
+        "/v1/sync/parked/requeue", json={"note": "省平台\x00已修复"}, headers=SUPERVISOR
+    )
+
+    assert listed.status_code == 422, listed.text
+    assert listed.json()["errors"][0]["field"] == "query.unit"
+    assert released.status_code == 422, released.text
+    assert released.json()["errors"][0]["field"] == "unit"
+    assert requeued.status_code == 422, requeued.text
+    assert requeued.json()["errors"][0]["field"] == "note"

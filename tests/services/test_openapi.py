@@ -87,6 +87,8 @@ def test_every_error_is_documented_as_the_problem_json_the_server_sends(app: Fas
         assert {"500", "503"} <= set(operation["responses"]), (method, path)
         if operation.get("requestBody") or operation.get("parameters"):
             assert "422" in operation["responses"], (method, path)
+        if operation.get("requestBody"):
+            assert "400" in operation["responses"], (method, path)
     errors = document["components"]["schemas"]["ProblemDetails"]["properties"]["errors"]
     assert errors["items"] == {"$ref": "#/components/schemas/ProblemError"}
 
@@ -136,6 +138,20 @@ def test_the_webhooks_name_their_headers_and_show_a_shaoyang_example() -> None:
     assert "TicketIn" not in callback.openapi()["components"]["schemas"]
 
 
+def test_the_provinces_callbacks_show_the_body_they_check_and_read() -> None:
+    document = provincial_sync.openapi()
+
+    for path, model in (("spot-checks", "SpotCheckBatch"), ("findings", "FindingBatch")):
+        operation = document["paths"][f"/v1/province/{path}"]["post"]
+        content = operation["requestBody"]["content"]["application/json"]
+        assert content["schema"] == {"$ref": f"#/components/schemas/{model}"}
+        assert content["examples"]
+        assert operation["security"] == [
+            {"X-App-Key": [], "X-Timestamp": [], "X-Nonce": [], "X-Signature": []}
+        ]
+        assert model in document["components"]["schemas"]
+
+
 def test_enums_are_listed() -> None:
     schemas = intake.openapi()["components"]["schemas"]
 
@@ -161,7 +177,28 @@ def toy_app() -> FastAPI:
             raise Problem(409, "conflict", "It is busy.")
         return {"n": n}
 
+    @app.post("/things")
+    async def make(thing: Thing) -> dict[str, int]:
+        return {"n": thing.n}
+
     return app
+
+
+class Thing(BaseModel):
+    n: int
+
+
+async def test_a_body_that_is_not_utf8_is_a_documented_400() -> None:
+    app = toy_app()
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://toy") as http:
+        response = await http.post(
+            "/things", content=b"\xff\xfe{", headers={"content-type": "application/json"}
+        )
+
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "400" in app.openapi()["paths"]["/things"]["post"]["responses"]
 
 
 async def test_the_session_check_finds_a_status_a_route_does_not_document() -> None:

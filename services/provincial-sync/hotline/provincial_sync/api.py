@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.provincial_sync import reports, service
 from hotline.provincial_sync.adapters import ReportError, SignatureError
+from hotline.provincial_sync.adapters.generic_v1 import FindingBatch, SpotCheckBatch
 from hotline.provincial_sync.deps import Context, Reader, Supervisor
 from hotline.provincial_sync.schemas import (
     Count,
@@ -24,8 +25,9 @@ from hotline.provincial_sync.schemas import (
 from hotline.shared.db import after_commit
 from hotline.shared.messaging.events import RecordKind
 from hotline.shared.web.deps import DbSession
-from hotline.shared.web.openapi import header_security
+from hotline.shared.web.openapi import raw_body_security
 from hotline.shared.web.problems import Problem
+from hotline.shared.web.schemas import QueryText
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     401: {"description": "No reader or supervisor token"},
@@ -66,7 +68,9 @@ async def worklist(
     reader: Reader,
     session: DbSession,
     code: RuleCode = None,
-    unit: Annotated[str | None, Query(max_length=100, description="The handling unit")] = None,
+    unit: Annotated[
+        QueryText | None, Query(max_length=100, description="The handling unit")
+    ] = None,
     kind: RecordKind | None = None,
     after: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -184,10 +188,12 @@ def _unreadable(error: ReportError) -> Problem:
     return Problem(422, "validation-error", detail, field=error.field)
 
 
-PROVINCE_SIGNED = header_security("X-App-Key", "X-Timestamp", "X-Nonce", "X-Signature")
+PROVINCE_HEADERS = ("X-App-Key", "X-Timestamp", "X-Nonce", "X-Signature")
 
 
-@province_router.post("/spot-checks", openapi_extra=PROVINCE_SIGNED)
+@province_router.post(
+    "/spot-checks", openapi_extra=raw_body_security(SpotCheckBatch, *PROVINCE_HEADERS)
+)
 async def spot_checks(request: Request, context: Context, session: DbSession) -> dict[str, Any]:
     """The province's spot checks of our tickets (the exchange format's `SpotCheckBatch`),
     signed with the city's key pair; each answered applied, duplicate or unknown-record."""
@@ -199,7 +205,7 @@ async def spot_checks(request: Request, context: Context, session: DbSession) ->
     return context.adapter.callback_answer(await reports.take_spot_checks(session, checks))
 
 
-@province_router.post("/findings", openapi_extra=PROVINCE_SIGNED)
+@province_router.post("/findings", openapi_extra=raw_body_security(FindingBatch, *PROVINCE_HEADERS))
 async def findings(request: Request, context: Context, session: DbSession) -> dict[str, Any]:
     """The province's findings on records we uploaded (`FindingBatch`), signed likewise."""
     body = await _verified_body(request, context, session)

@@ -6,6 +6,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from hotline.shared.messaging.events import RecordKind
+from hotline.shared.web.schemas import InputModel
 
 
 class GateFinding(BaseModel):
@@ -81,7 +82,7 @@ class ParkedPage(BaseModel):
     next_after: str | None = Field(description="Pass as `after` for the next page")
 
 
-class ReleaseIn(BaseModel):
+class ReleaseIn(InputModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": [{"version": 3, "reason": "称呼经核实为来电人本名"}]},
@@ -91,7 +92,7 @@ class ReleaseIn(BaseModel):
     reason: str = Field(min_length=4, max_length=1000, examples=["称呼经核实为来电人本名"])
 
 
-class RequeueIn(BaseModel):
+class RequeueIn(InputModel):
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"note": "省平台已修复接口，重新上报"}]}
     )
@@ -125,7 +126,7 @@ class SyncStatus(BaseModel):
     province_url: str
 
 
-class ReleaseAllIn(BaseModel):
+class ReleaseAllIn(InputModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -146,7 +147,7 @@ class ReleaseAllIn(BaseModel):
     reason: str = Field(min_length=4, max_length=1000, examples=["省平台确认该规则本月不扣分"])
 
 
-class RequeueAllIn(BaseModel):
+class RequeueAllIn(InputModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={

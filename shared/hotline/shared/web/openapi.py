@@ -90,6 +90,25 @@ def header_security(*headers: str) -> dict[str, Any]:
     return {"security": [{header: [] for header in headers}]}
 
 
+# Bodies a route reads raw, to check their signature first, whose schema the document shows.
+RAW_BODY_MODELS: dict[str, type[BaseModel]] = {}
+
+
+def raw_body_security(model: type[BaseModel], *headers: str) -> dict[str, Any]:
+    """`openapi_extra` for a route that reads its body raw and checks the signed `headers`
+    first: the body's schema (required) and examples, and the headers as its security."""
+    RAW_BODY_MODELS[model.__name__] = model
+    content: dict[str, Any] = {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
+    extra = model.model_config.get("json_schema_extra")
+    if isinstance(extra, dict) and isinstance(examples := extra.get("examples"), list):
+        content["examples"] = {
+            f"example {n}": {"value": example} for n, example in enumerate(examples, 1)
+        }
+    return {
+        "requestBody": {"required": True, "content": {"application/json": content}},
+    } | header_security(*headers)
+
+
 # Every operation can meet these whatever it does; 422 only where there is input.
 EVERYWHERE = (500, 503)
 
@@ -133,7 +152,8 @@ def customise(document: dict[str, Any]) -> dict[str, Any]:
     signed = {
         name: model for name, model in SIGNED_BODY_MODELS.items() if _request_ref(name) in written
     }
-    models: list[type[BaseModel]] = [*signed.values(), ProblemDetails]
+    read_raw = [model for name, model in RAW_BODY_MODELS.items() if _request_ref(name) in written]
+    models: list[type[BaseModel]] = [*signed.values(), *read_raw, ProblemDetails]
     for model in models:
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
@@ -177,6 +197,8 @@ def _correct_responses(operation: dict[str, Any]) -> None:
     wanted = list(EVERYWHERE)
     if operation.get("parameters") or operation.get("requestBody"):
         wanted.append(422)
+    if operation.get("requestBody"):  # FastAPI's own answer to a body it cannot decode
+        wanted.append(400)
     if security:
         wanted.append(401)
     if "webhook-signature" in security:

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
@@ -16,6 +16,7 @@ from hotline.shared.messaging.consumer import IdempotentConsumer
 from hotline.shared.runtime import ServiceRuntime
 from hotline.shared.web.deps import Runtime, runtime_of
 from hotline.shared.web.problems import Problem
+from hotline.shared.web.schemas import InputModel
 from hotline.shared.web.tokens import token_holder
 
 router = APIRouter(prefix="/v1/dead-letters", tags=["operations"])
@@ -64,7 +65,7 @@ class Replayed(BaseModel):
     outcome: Literal["replayed", "duplicate", "failed"]
 
 
-class DiscardIn(BaseModel):
+class DiscardIn(InputModel):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"note": "该事件所涉工单已人工处理，无需重放"}]}
     )
@@ -104,8 +105,12 @@ async def list_parked(
     return ParkedPage(items=items, total=total or 0, page=page, page_size=page_size)
 
 
+# A parked event's id: a PostgreSQL bigint (a larger number is a 422 naming it, not a 500).
+ParkedId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The parked event's id")]
+
+
 @router.post("/{parked_id}/replay", responses=PROBLEMS)
-async def replay(parked_id: int, operator: Operator, runtime: Runtime) -> Replayed:
+async def replay(parked_id: ParkedId, operator: Operator, runtime: Runtime) -> Replayed:
     """Apply a parked event again (after the fault that parked it is fixed)."""
     consumer = await _owner(runtime, parked_id)
     try:
@@ -116,7 +121,9 @@ async def replay(parked_id: int, operator: Operator, runtime: Runtime) -> Replay
 
 
 @router.post("/{parked_id}/discard", status_code=204, responses=PROBLEMS)
-async def discard(parked_id: int, body: DiscardIn, operator: Operator, runtime: Runtime) -> None:
+async def discard(
+    parked_id: ParkedId, body: DiscardIn, operator: Operator, runtime: Runtime
+) -> None:
     """Give up on a parked event, saying why."""
     consumer = await _owner(runtime, parked_id)
     try:

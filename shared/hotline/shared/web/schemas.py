@@ -3,7 +3,8 @@ and times written one way (local, with its offset).
 
 `InputModel` is the base of every request body: unknown fields are refused, and a NUL character
 (U+0000) anywhere in a string, however deeply nested, is a 422 naming the field, not a 500 from
-the database. Each field still says its own bounds (`max_length` on every string and list).
+the database (`QueryText` does the same for a query parameter). Each field still says its own
+bounds (`max_length` on every string and list).
 `TolerantInputModel` is the base of the webhook bodies a vendor's software sends: a field a newer
 release of it adds is ignored (and reported, see `webhooks.strip_unknown_fields`), not refused.
 """
@@ -45,6 +46,16 @@ class InputModel(BaseModel):
         if _has_nul(value):
             raise ValueError("contains a NUL character (U+0000)")
         return value
+
+
+def _without_nul(value: str) -> str:
+    if NUL in value:
+        raise ValueError("contains a NUL character (U+0000)")
+    return value
+
+
+# A query parameter compared in SQL: a NUL in it is a 422 naming the parameter, not a 500.
+QueryText = Annotated[str, AfterValidator(_without_nul)]
 
 
 class TolerantInputModel(InputModel):

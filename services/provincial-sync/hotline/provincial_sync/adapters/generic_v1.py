@@ -43,6 +43,7 @@ from pydantic import (
     Field,
     TypeAdapter,
     ValidationError,
+    field_validator,
 )
 
 from hotline.provincial_sync.adapters import (
@@ -130,19 +131,49 @@ class Envelope(Wire):
     data: Any = None
 
 
-class SpotCheck(Wire):
+class Callback(Wire):
+    """What the platform posts to us: a NUL in any of its strings is refused, naming the field,
+    where PostgreSQL's refusal of it was a 500."""
+
+    @field_validator("*")
+    @classmethod
+    def _refuse_nul(cls, value: Any) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("contains a NUL character (U+0000)")
+        return value
+
+
+class SpotCheck(Callback):
     ticket_no: str = Field(min_length=1, max_length=64)
     satisfaction: Satisfaction
     comment: str | None = Field(default=None, max_length=2000)
     checked_at: AwareDatetime
 
 
-class SpotCheckBatch(Wire):
+class SpotCheckBatch(Callback):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "batch_id": "SC-20220131-0001",
+                    "checks": [
+                        {
+                            "ticket_no": "SY2022013100017",
+                            "satisfaction": "basically_satisfied",
+                            "comment": "路灯已修复，但等了三天",
+                            "checked_at": "2022-01-31T10:15:00+08:00",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     batch_id: str = Field(min_length=1, max_length=64)
     checks: list[SpotCheck] = Field(min_length=1, max_length=1000)
 
 
-class ProvinceFinding(Wire):
+class ProvinceFinding(Callback):
     record_type: Literal["ticket", "call"]
     record_id: str = Field(min_length=1, max_length=64)
     version: int | None = Field(default=None, ge=1)
@@ -152,7 +183,28 @@ class ProvinceFinding(Wire):
     found_at: AwareDatetime
 
 
-class FindingBatch(Wire):
+class FindingBatch(Callback):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "batch_id": "FD-20220131-0001",
+                    "findings": [
+                        {
+                            "record_type": "ticket",
+                            "record_id": "SY2022013100017",
+                            "version": 3,
+                            "code": "T07",
+                            "field": "caller_salutation",
+                            "message": "称呼不能为数字或符号",
+                            "found_at": "2022-01-31T10:20:00+08:00",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     batch_id: str = Field(min_length=1, max_length=64)
     findings: list[ProvinceFinding] = Field(min_length=1, max_length=1000)
 
