@@ -1,6 +1,7 @@
 """The `hotline` command: `up` runs the embedded suite, `serve` one service, `province` the
 simulated provincial platform, `migrate` schemas, `secrets` makes a fresh set of secrets,
-`dead-letters` lists, replays and discards parked events, `sign` signs a webhook body."""
+`dead-letters` lists, replays and discards parked events, `sign` signs a webhook body,
+`simulate` plays a period of traffic against the running suite."""
 
 import argparse
 import asyncio
@@ -21,6 +22,7 @@ from hotline.shared.db import create_engine
 from hotline.shared.logs import default_log_format, uvicorn_log_config
 from hotline.shared.runtime import ServiceDefinition, build_runtime
 from hotline.shared.settings import ServiceSettings
+from hotline.shared.simulator import command as simulate
 from hotline.shared.stack import sign
 from hotline.shared.stack.services import PROVINCE_PORT, SERVICES, SERVICES_BY_NAME, ServiceEntry
 from hotline.shared.stack.up import PROVINCE_APP, migrate_all
@@ -60,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     discard.add_argument("id", type=int)
     discard.add_argument("--note", required=True, help="why it is given up")
     sign.add_parser(commands)
+    simulate.add_parser(commands)
     args = parser.parse_args(argv)
 
     if args.command == "up":
@@ -72,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         return _province(args.port)
     if args.command == "sign":
         return sign.run(args)
+    if args.command == "simulate":
+        return simulate.run(args)
     if args.command == "secrets":
         print(fresh_secrets_env(), end="")
         return 0
