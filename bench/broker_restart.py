@@ -25,13 +25,13 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bench.harness import RESULTS
+from hotline.shared.clock import business_now
 from hotline.shared.db import create_engine, create_session_factory, service_metadata
 from hotline.shared.messaging.consumer import ConsumerSpec, IdempotentConsumer
 from hotline.shared.messaging.events import (
     TICKETS_TOPIC,
     TicketReopened,
     TicketReopenedData,
-    utc_now,
 )
 from hotline.shared.messaging.kafka import Broker
 from hotline.shared.messaging.outbox import OutboxRelay
@@ -47,7 +47,7 @@ OUTBOX = OutboxSettings(
 
 
 async def fill(engine: AsyncEngine, tables: MessagingTables, events: int) -> None:
-    now = utc_now()
+    now = business_now()
     rows = []
     for n in range(events):
         event = TicketReopened(

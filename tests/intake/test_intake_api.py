@@ -847,3 +847,24 @@ async def test_the_data_step_gives_older_tickets_the_substance_intake_keeps_now(
         backfilled = await intake.scalar(select(Ticket.substance).where(Ticket.ticket_no == no))
         assert backfilled is not None
         assert decode_terms(backfilled) == decode_terms(kept[no])
+
+
+# --- the business clock ---------------------------------------------------------------------
+
+
+async def test_on_the_real_clock_moves_are_refused_as_a_conflict(intake: IntakeClient) -> None:
+    operator = {"Authorization": "Bearer development-only-operator-token"}
+
+    read = await intake.http.get("/v1/clock")
+    moved = await intake.http.post("/v1/clock/advance", json={"seconds": 60}, headers=operator)
+    put = await intake.http.put(
+        "/v1/clock", json={"now": "2022-01-05T09:00:00+08:00"}, headers=operator
+    )
+
+    assert read.json()["mode"] == "real"
+    assert abs(datetime.fromisoformat(read.json()["now"]) - datetime.now(UTC)) < timedelta(
+        seconds=5
+    )
+    assert (moved.status_code, put.status_code) == (409, 409)
+    assert moved.headers["content-type"] == "application/problem+json"
+    assert "HOTLINE_CLOCK" in moved.json()["detail"]

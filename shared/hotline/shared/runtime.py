@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Executable, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hotline.shared.clock.follower import ClockFollower
 from hotline.shared.db import (
     DatabaseGate,
     SessionFactory,
@@ -62,6 +63,8 @@ class ServiceRuntime:
     consumers: list[IdempotentConsumer]
     context: Any = None
     timers: Sequence[Runner] = ()
+    # The simulated business clock this process follows (None on the real clock).
+    clock: ClockFollower | None = None
     database_gate: DatabaseGate = field(default_factory=DatabaseGate)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -79,6 +82,12 @@ class ServiceRuntime:
                 )
             )
         return self.consumer(name) if name else None
+
+    async def start_clock(self) -> None:
+        """Read the simulated clock before anything reads business time (no-op when real)."""
+        if self.clock is not None:
+            await self.clock.start()
+            self.tasks.append(asyncio.create_task(self.clock.run(self.stop), name="clock"))
 
     def start_background_work(self) -> None:
         self.tasks.append(asyncio.create_task(self.relay.run(self.stop), name=f"{self.name}-relay"))
@@ -109,6 +118,8 @@ class ServiceRuntime:
     async def close(self) -> None:
         """Disconnect from the broker and the database (what `shutdown` ends with; alone, for a
         runtime whose background work never started)."""
+        if self.clock is not None:
+            await self.clock.close()
         await self.broker.close()
         await self.engine.dispose()
 
@@ -168,6 +179,15 @@ def build_runtime(definition: ServiceDefinition[S], settings: S) -> ServiceRunti
         ],
         context=context,
         timers=definition.timers(context, sessions),
+        clock=(
+            ClockFollower(
+                settings.database_url.get_secret_value(),
+                refresh_seconds=settings.clock_refresh_seconds,
+                connect_timeout=settings.database_connect_timeout_seconds,
+            )
+            if settings.clock == "simulated"
+            else None
+        ),
     )
 
 
@@ -175,9 +195,14 @@ def build_runtime(definition: ServiceDefinition[S], settings: S) -> ServiceRunti
 async def service_runtime(
     definition: ServiceDefinition[S], settings: S
 ) -> AsyncIterator[ServiceRuntime]:
-    """Build a service's runtime, run its relay, consumers and timers, and shut it all down
-    after."""
+    """Build a service's runtime, follow the simulated clock if it is asked for, run its relay,
+    consumers and timers, and shut it all down after."""
     runtime = build_runtime(definition, settings)
+    try:
+        await runtime.start_clock()
+    except BaseException:
+        await runtime.close()
+        raise
     runtime.start_background_work()
     try:
         yield runtime

@@ -96,11 +96,26 @@ class ServiceSettings(BaseSettings):
     # JSON {"name": "token"}: who may list, replay and discard parked events over HTTP. Unset:
     # nobody may (outside development), and the `hotline dead-letters` command still works.
     operator_tokens: dict[str, SecretStr] = Field(default_factory=dict)
+    # Business time (deadlines, timers, stamps): `real`, or `simulated` — one clock for the
+    # whole stack kept in PostgreSQL, moved over HTTP (`/v1/clock`), for demonstrations and
+    # tests only. `HOTLINE_CLOCK`.
+    clock: Literal["real", "simulated"] = "real"
+    # How often a process re-reads the simulated clock besides being told of moves (NOTIFY).
+    clock_refresh_seconds: float = Field(default=5.0, gt=0)
 
     @model_validator(mode="after")
     def _log_format_by_environment(self) -> "ServiceSettings":
         if self.log_format is None:
             self.log_format = default_log_format(self.environment)
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_the_simulated_clock_in_production(self) -> "ServiceSettings":
+        if self.clock == "simulated" and not secrets.in_development(self.environment):
+            raise ValueError(
+                "HOTLINE_CLOCK=simulated is for development and tests only: with "
+                f"HOTLINE_ENVIRONMENT={self.environment} business time is the real clock"
+            )
         return self
 
     @model_validator(mode="after")

@@ -2,13 +2,13 @@
 
 import asyncio
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 import httpx
 
 from hotline.callback import metrics, service
 from hotline.callback.deps import CallbackState
 from hotline.callback.service import CallbackContext
+from hotline.shared.clock import business_now
 from hotline.shared.db import SessionFactory, unit_of_work
 from hotline.shared.loops import every, until_database_answers
 from hotline.shared.runtime import Runner
@@ -28,7 +28,7 @@ async def run_surveys_once(
     recorded in its own (waiting for the database if it must: the request was sent). Once `stop`
     is set no new request starts, and the claimed ones not sent go back to the queue."""
     stop = stop or asyncio.Event()
-    now = datetime.now(UTC)
+    now = business_now()
     async with unit_of_work(sessions) as session:
         claimed = await service.claim_due_surveys(session, ctx, now)
     sending = asyncio.Semaphore(ctx.options.survey_request_concurrency)
@@ -42,7 +42,7 @@ async def run_surveys_once(
         async def record() -> bool:
             async with unit_of_work(sessions) as session:
                 return await service.record_survey_request(
-                    session, ctx, request, status, error, datetime.now(UTC)
+                    session, ctx, request, status, error, business_now()
                 )
 
         recorded = await until_database_answers(record, stop=stop, what="a survey request")
@@ -54,7 +54,7 @@ async def run_surveys_once(
 
         async def release() -> None:
             async with unit_of_work(sessions) as session:
-                await service.release_survey_requests(session, unsent, datetime.now(UTC))
+                await service.release_survey_requests(session, unsent, business_now())
 
         # Left claimed if the database is away too: asked again after the request timeout.
         await until_database_answers(release, stop=stop, what="unsent survey requests")

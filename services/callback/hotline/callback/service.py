@@ -3,7 +3,7 @@ recorded; unsatisfied citizens, and replies the citizen contradicts, reopen the 
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -22,6 +22,7 @@ from hotline.callback.models import (
     webhook_deliveries,
 )
 from hotline.callback.schemas import SurveyOutcome, SurveyResultIn, WorkItem
+from hotline.shared.clock import business_now
 from hotline.shared.db import after_commit
 from hotline.shared.domain.working_days import WorkingCalendar
 from hotline.shared.messaging import deliveries
@@ -189,7 +190,7 @@ async def record_result(
         raise Problem(
             404, "no-open-survey", f"No survey of {ticket_no} awaits a result.", field="ticket_no"
         )
-    now = datetime.now(UTC)
+    now = business_now()
     if result.survey_id is not None and result.survey_id != survey.survey_id:
         raise Problem(
             409,
@@ -215,7 +216,7 @@ async def record_result(
 
 async def worklist(session: AsyncSession, ctx: CallbackContext, limit: int) -> list[WorkItem]:
     """Manual surveys due now, oldest first — empty outside calling hours."""
-    now = datetime.now(UTC)
+    now = business_now()
     if not ctx.hours.is_open(now):
         return []
     rows = await session.execute(

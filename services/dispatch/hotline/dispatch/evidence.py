@@ -16,8 +16,8 @@ from typing import Literal, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.dispatch import known_answers, queries
+from hotline.shared.clock import business_now
 from hotline.shared.domain.text import text_matcher
-from hotline.shared.messaging.events import utc_now
 
 # Words every consultation asks with (哪些材料, 需要什么手续, 多少, 什么时候): they say a question
 # is a question, not what it is about, and made 新车上牌需要哪些材料 look like 更换发动机需要
@@ -145,7 +145,7 @@ class PublishedEntries:
     ) -> Sequence[Answered]:
         entries = await session.scalars(
             known_answers.published_answers(
-                question.unit_id, utc_now(), category=question.category, limit=MAX_CANDIDATES
+                question.unit_id, business_now(), category=question.category, limit=MAX_CANDIDATES
             )
         )
         return [

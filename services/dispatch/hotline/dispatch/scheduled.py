@@ -2,10 +2,10 @@
 
 import asyncio
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from hotline.dispatch import metrics, service
 from hotline.dispatch.service import DispatchContext
+from hotline.shared.clock import business_now
 from hotline.shared.db import SessionFactory, unit_of_work
 from hotline.shared.loops import every
 from hotline.shared.runtime import Runner
@@ -14,7 +14,7 @@ from hotline.shared.web.metrics import set_gauge_values
 
 async def run_deadlines_once(sessions: SessionFactory, reminder_hours: float) -> tuple[int, int]:
     """One pass: returns (tickets marked overdue, reminders sent)."""
-    now = datetime.now(UTC)
+    now = business_now()
     async with unit_of_work(sessions) as session:
         overdue = await service.mark_overdue(session, now)
         reminded = await service.remind(session, now, reminder_hours)

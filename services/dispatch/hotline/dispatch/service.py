@@ -3,7 +3,7 @@ extended, reviewed by the hotline, closed, reopened; deadlines kept in working d
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -35,6 +35,7 @@ from hotline.dispatch.schemas import (
     TicketForUnit,
     TicketPage,
 )
+from hotline.shared.clock import business_now
 from hotline.shared.db import after_commit
 from hotline.shared.domain.text_quality import copies_request, garbled, too_simple
 from hotline.shared.domain.working_days import WorkingCalendar
@@ -854,4 +855,4 @@ def _step(ticket: DispatchTicket) -> StepDone:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return business_now()

@@ -93,7 +93,7 @@ async def revoke_credential(session: AsyncSession, unit_id: str, key_id: str) ->
             UnitCredential.key_id == key_id,
             UnitCredential.revoked_at.is_(None),
         )
-        .values(revoked_at=datetime.now(UTC))
+        .values(revoked_at=datetime.now(UTC))  # credentials are transport: the wall clock
         .returning(UnitCredential.key_id)
     )
     if revoked.first() is None:

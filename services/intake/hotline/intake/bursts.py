@@ -11,13 +11,13 @@ from hotline.intake import metrics
 from hotline.intake.config import IntakeOptions
 from hotline.intake.events import SOURCE
 from hotline.intake.models import BurstAlert, Ticket, messaging
+from hotline.shared.clock import business_now
 from hotline.shared.db import after_commit
 from hotline.shared.domain.text import decode_terms, text_matcher
 from hotline.shared.messaging.events import (
     BurstDetected,
     BurstDetectedData,
     TicketCreated,
-    utc_now,
 )
 from hotline.shared.messaging.outbox import add_events
 
@@ -105,7 +105,7 @@ async def detect_burst(session: AsyncSession, event: TicketCreated, options: Int
                 ticket_count=len(callers),
                 window_minutes=options.burst_window_minutes,
                 sample_ticket_nos=list(callers.values())[:10],
-                detected_at=utc_now(),
+                detected_at=business_now(),
             ),
         ),
     )

@@ -5,7 +5,7 @@ BM25 over the shared text module's search terms (`knowledge_index`); tickets ans
 entry record which one and which version."""
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, cast
 from uuid import uuid4
 
@@ -35,6 +35,7 @@ from hotline.intake.models import (
     Ticket,
     messaging,
 )
+from hotline.shared.clock import business_now
 from hotline.shared.db import SessionFactory
 from hotline.shared.domain.text import text_matcher
 from hotline.shared.domain.units import seed_units
@@ -492,4 +493,4 @@ def _new_id() -> str:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return business_now()

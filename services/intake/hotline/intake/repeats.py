@@ -22,10 +22,11 @@ from hotline.intake.repeat_calls import (
     decide,
 )
 from hotline.intake.schemas import MergeIn, RepeatCandidate, TicketIn, TicketPublic
+from hotline.shared.clock import business_now
 from hotline.shared.db import after_commit
 from hotline.shared.domain.text import decode_terms, text_matcher
 from hotline.shared.domain.units import HOTLINE_UNIT
-from hotline.shared.messaging.events import TicketMerged, TicketMergedData, utc_now
+from hotline.shared.messaging.events import TicketMerged, TicketMergedData
 from hotline.shared.messaging.outbox import add_events
 from hotline.shared.prepared import Prepared
 from hotline.shared.web.problems import Problem
@@ -155,7 +156,7 @@ async def merge(
     if decision.status is not None:
         ticket.status = decision.status
     if decision.status == "closed":
-        ticket.resolution, ticket.closed_at = decision.resolution, utc_now()
+        ticket.resolution, ticket.closed_at = decision.resolution, business_now()
         ticket.handling_unit = HOTLINE_UNIT  # closed by the hotline, as at acceptance
     ticket.version += 1
     await add_events(session, messaging, _merged_event(ticket, decision, supervisor, body.note))
@@ -184,7 +185,7 @@ def _merged_event(
             resolution=ticket.resolution,
             merged_by=supervisor,
             note=note,
-            merged_at=utc_now(),
+            merged_at=business_now(),
         ),
     )
 

@@ -2,7 +2,7 @@
 notices, read tickets back. What happens to a ticket afterwards is `lifecycle`; repeat calls in
 the database `repeats`; bursts of one issue `bursts`."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from typing import NoReturn, cast
 from uuid import uuid4
@@ -36,6 +36,7 @@ from hotline.intake.schemas import (
     TicketPublic,
 )
 from hotline.intake.validation import call_errors, notice_errors, ticket_errors
+from hotline.shared.clock import business_now
 from hotline.shared.db import after_commit
 from hotline.shared.domain import phones
 from hotline.shared.domain.text import encode_terms, text_matcher
@@ -100,7 +101,7 @@ async def record_call(
     """Store a call record and announce it (`call.recorded`)."""
     if earlier := await deliveries.claim(session, webhook_deliveries, webhook, "calls"):
         return earlier
-    if errors := call_errors(call, datetime.now(UTC)):
+    if errors := call_errors(call, business_now()):
         raise Problem.invalid(errors)
     if await session.get(CallRecord, call.call_id) is not None:
         raise Problem(409, "call-exists", "This call is already recorded.", field="call_id")
@@ -139,7 +140,7 @@ async def accept_ticket(
     if earlier := await deliveries.claim(session, webhook_deliveries, webhook, "tickets"):
         return earlier
     if errors := ticket_errors(
-        ticket, categories=options.categories, city_prefix=options.city_code, now=datetime.now(UTC)
+        ticket, categories=options.categories, city_prefix=options.city_code, now=business_now()
     ):
         raise Problem.invalid(errors)
     knowledge_version = (
@@ -266,7 +267,7 @@ async def post_notice(
     notice_id = f"N{uuid4().hex[:12].upper()}"
     session.add(OutageNotice(notice_id=notice_id, sender=webhook.sender, **notice.model_dump()))
     await _flush_or_conflict(session, "source_notice_id", "This notice is already stored.")
-    now = datetime.now(UTC)
+    now = business_now()
     state = (
         "scheduled" if notice.starts_at > now else "expired" if notice.ends_at < now else "active"
     )

@@ -22,6 +22,7 @@ from hotline.provincial_sync import metrics
 from hotline.provincial_sync.config import SyncOptions
 from hotline.provincial_sync.models import CallRecord, Document, TicketEvent
 from hotline.shared import ticket_events
+from hotline.shared.clock import business_now, wall_now
 from hotline.shared.db import after_commit
 from hotline.shared.domain import quality
 from hotline.shared.domain.fold import (
@@ -30,7 +31,7 @@ from hotline.shared.domain.fold import (
     fold,
 )
 from hotline.shared.domain.quality import CallDocument, RuleContext
-from hotline.shared.messaging.events import CallRecorded, Event, RecordKind, utc_now
+from hotline.shared.messaging.events import CallRecorded, Event, RecordKind
 
 EVENT_TYPES = (*TICKET_EVENT_TYPES, "call.recorded", "callback.completed")
 
@@ -77,7 +78,7 @@ def gate(
 def rule_context(options: SyncOptions) -> RuleContext:
     # Units are not checked against a list here: the units a ticket names come from dispatch's
     # own registry (T04's unknown-unit branch is for /v1/quality/check on scoring).
-    return RuleContext(now=utc_now(), city_code=options.city_code)
+    return RuleContext(now=business_now(), city_code=options.city_code)
 
 
 async def apply(session: AsyncSession, events: Sequence[Event], options: SyncOptions) -> None:
@@ -260,6 +261,6 @@ async def regate_blocked(session: AsyncSession, options: SyncOptions) -> int:
         ]
         document.findings = findings
         if not any(finding["mode"] == "block" for finding in findings):
-            document.status, document.next_attempt_at = "pending", utc_now()
+            document.status, document.next_attempt_at = "pending", wall_now()
             released += 1
     return released

@@ -19,7 +19,8 @@ from hotline.provincial_sync.schemas import (
     WorkItem,
     Worklist,
 )
-from hotline.shared.messaging.events import RecordKind, utc_now
+from hotline.shared.clock import business_now, wall_now
+from hotline.shared.messaging.events import RecordKind
 from hotline.shared.web.problems import Problem
 
 RECENT_ATTEMPTS = 50
@@ -45,7 +46,7 @@ async def oldest_pending_seconds(session: AsyncSession) -> float | None:
     oldest = await session.scalar(
         select(func.min(Document.changed_at)).where(Document.status == "pending")
     )
-    return (utc_now() - oldest).total_seconds() if oldest else None
+    return (business_now() - oldest).total_seconds() if oldest else None
 
 
 async def last_success(session: AsyncSession) -> Any:
@@ -57,7 +58,7 @@ async def failures_since(session: AsyncSession, hours: float = 24) -> dict[str, 
     rows = await session.execute(
         select(UploadAttempt.outcome, reason, func.count())
         .where(
-            UploadAttempt.attempted_at > utc_now() - timedelta(hours=hours),
+            UploadAttempt.attempted_at > wall_now() - timedelta(hours=hours),
             UploadAttempt.outcome.in_(("refused", "failed", "rate-limited")),
         )
         .group_by(UploadAttempt.outcome, reason)
@@ -271,7 +272,7 @@ async def release(
         )
     held.status, held.released_version = "pending", version
     held.released_by, held.release_reason = by, reason
-    held.next_attempt_at = utc_now()
+    held.next_attempt_at = wall_now()
     return DocumentState(kind=kind, record_id=record_id, version=version, status="pending")
 
 

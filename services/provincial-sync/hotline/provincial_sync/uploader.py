@@ -37,9 +37,10 @@ from hotline.provincial_sync.breaker import STATE_NUMBERS, CircuitBreaker
 from hotline.provincial_sync.config import SyncOptions
 from hotline.provincial_sync.models import UploadAttempt, messaging
 from hotline.shared.backoff import Backoff, sleep_unless_stopped
+from hotline.shared.clock import business_now, wall_now
 from hotline.shared.db import SessionFactory, database_unavailable, unit_of_work
 from hotline.shared.domain.phones import mask_mobiles_in
-from hotline.shared.messaging.events import UploadAccepted, UploadAcceptedData, utc_now
+from hotline.shared.messaging.events import UploadAccepted, UploadAcceptedData
 from hotline.shared.messaging.outbox import add_events
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ LOCK = text(
 ACCEPT = text(
     """
     UPDATE provincial_sync.documents d
-    SET uploaded_version = v.version, accepted_at = now(),
+    SET uploaded_version = v.version, accepted_at = :accepted_at,
         last_code = v.code, last_message = v.message,
         status = CASE WHEN d.version <= v.version THEN 'synced' ELSE d.status END,
         refusals = CASE WHEN d.version <= v.version THEN 0 ELSE d.refusals END,
@@ -285,7 +286,7 @@ class Uploader:
         seconds: float,
     ) -> None:
         """Every attempt, and each document's new state, in one transaction."""
-        now = utc_now()
+        now = wall_now()  # attempts and retries are transport; acceptance is business time
         attempts: list[dict[str, object]] = []
         accepted: list[tuple[Claimed, RecordResult]] = []
         refused: list[tuple[Claimed, RecordResult]] = []
@@ -371,6 +372,7 @@ class Uploader:
                 "codes": [result.code for _, result in accepted],
                 "messages": [_clean(result.message) for _, result in accepted],
                 "lease": lease,
+                "accepted_at": business_now(),
             },
         )
         events = []

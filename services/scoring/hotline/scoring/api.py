@@ -1,7 +1,6 @@
 """Scoring's HTTP API: the bulletin and its attachments for any period, in JSON, Markdown, Word
 or Excel; the rule engine on demand; the period's findings and score."""
 
-from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query
@@ -16,6 +15,7 @@ from hotline.scoring.readmodel import rule_context
 from hotline.scoring.reports import unit_names
 from hotline.scoring.schemas import Checked, CheckIn, FindingOut, FindingPage, StoredFinding
 from hotline.scoring.score import Score, score
+from hotline.shared.clock import business_now
 from hotline.shared.domain import quality
 from hotline.shared.domain.units import HOTLINE_UNIT
 from hotline.shared.web.deps import DbSession
@@ -70,7 +70,7 @@ async def units(
     period: ReportPeriod, reader: Reader, session: DbSession, format: FormatQuery = "json"
 ) -> Any:
     """Attachment 1: each unit's tickets, handled, overdue, callbacks and satisfaction."""
-    report = await reports.units_report(session, period.start, period.end, datetime.now(UTC))
+    report = await reports.units_report(session, period.start, period.end, business_now())
     return _answer(report, format, "units")
 
 
@@ -79,7 +79,7 @@ async def overdue(
     period: ReportPeriod, reader: Reader, session: DbSession, format: FormatQuery = "json"
 ) -> Any:
     """Attachment 2: overdue tickets by unit, most first."""
-    report = await reports.overdue_report(session, period.start, period.end, datetime.now(UTC))
+    report = await reports.overdue_report(session, period.start, period.end, business_now())
     return _answer(report, format, "overdue")
 
 
@@ -102,7 +102,7 @@ async def bulletin(
 ) -> Any:
     """The whole bulletin (通报): calls, tickets, satisfaction, overdue, top categories and
     units, and attachments 1–3."""
-    report = await reports.bulletin(session, period.start, period.end, datetime.now(UTC), top=top)
+    report = await reports.bulletin(session, period.start, period.end, business_now(), top=top)
     return _answer(report, format, "bulletin")
 
 

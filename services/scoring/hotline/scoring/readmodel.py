@@ -22,6 +22,7 @@ from hotline.scoring.models import (
     Upload,
 )
 from hotline.shared import ticket_events
+from hotline.shared.clock import business_now
 from hotline.shared.domain import quality
 from hotline.shared.domain.fold import (
     TICKET_EVENT_TYPES,
@@ -36,7 +37,6 @@ from hotline.shared.messaging.events import (
     Event,
     ProvinceFindingReported,
     UploadAccepted,
-    utc_now,
 )
 
 # What the read model takes from the topics.
@@ -217,7 +217,10 @@ async def _keep_uploads(session: AsyncSession, events: Sequence[Event]) -> None:
 async def rule_context(session: AsyncSession, rules: RuleSettings) -> RuleContext:
     known = frozenset(await session.scalars(select(KnownUnit.name)))
     return RuleContext(
-        now=utc_now(), city_code=rules.city_code, known_units=known, call_grace=rules.call_grace
+        now=business_now(),
+        city_code=rules.city_code,
+        known_units=known,
+        call_grace=rules.call_grace,
     )
 
 

@@ -3,7 +3,6 @@ this month's figures for Grafana."""
 
 import asyncio
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
@@ -11,6 +10,7 @@ from hotline.scoring import metrics, readmodel, reports
 from hotline.scoring.deps import ScoringContext
 from hotline.scoring.models import ScoredTicket
 from hotline.scoring.score import score
+from hotline.shared.clock import business_now
 from hotline.shared.db import SessionFactory, unit_of_work
 from hotline.shared.domain.working_days import LOCAL_TIME
 from hotline.shared.loops import every
@@ -22,17 +22,17 @@ async def check_missing_calls_once(sessions: SessionFactory, context: ScoringCon
     """Run the rules again on phone tickets whose call record is past its grace: T01."""
     async with unit_of_work(sessions) as session:
         due = await readmodel.phone_tickets_past_grace(
-            session, datetime.now(UTC), context.rules.call_grace
+            session, business_now(), context.rules.call_grace
         )
         await readmodel.refold(session, due, context.rules)
     return len(due)
 
 
 async def refresh_metrics_once(sessions: SessionFactory, context: ScoringContext) -> None:
-    today = datetime.now(UTC).astimezone(LOCAL_TIME).date()
+    today = business_now().astimezone(LOCAL_TIME).date()
     month = today.replace(day=1)
     async with sessions() as session:
-        units = await reports.units_report(session, month, today, datetime.now(UTC))
+        units = await reports.units_report(session, month, today, business_now())
         month_score = await score(session, month, today, context.options)
         by_mode = await session.execute(
             select(ScoredTicket.category, ScoredTicket.handling_mode, func.count())

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hotline.scoring.config import ScoringOptions
 from hotline.scoring.models import Finding, ProvinceFinding, ScoredCall, Upload
 from hotline.scoring.reports import PeriodReport
+from hotline.shared.clock import business_now
 from hotline.shared.domain import quality
 
 POINTS_PER_FINDING = 10
@@ -131,7 +132,7 @@ async def seat_findings(
     report = quality.SeatReport(
         reported_seats=options.reported_seats, agents_at_once=agents_at_once(list(rows))
     )
-    return quality.check_seats(report, quality.RuleContext(now=datetime.now().astimezone()))
+    return quality.check_seats(report, quality.RuleContext(now=business_now()))
 
 
 def agents_at_once(calls: list[tuple[str | None, datetime | None, datetime]]) -> int:

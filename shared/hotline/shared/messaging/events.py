@@ -13,11 +13,12 @@ then hands it over, `ticket.handed_over`). The one exception is `ticket.merged` 
 intake raises while dispatch may hold the ticket: holders apply it whatever its version.
 """
 
-from datetime import UTC, datetime
 from typing import Annotated, ClassVar, Literal, get_args
 from uuid import UUID, uuid4
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+
+from hotline.shared.clock import business_now
 
 TICKETS_TOPIC = "hotline.tickets"
 CALLS_TOPIC = "hotline.calls"
@@ -48,10 +49,6 @@ CONSUMER_GROUPS: dict[str, tuple[str, ...]] = {
 CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8"
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class EventData(BaseModel):
     # A newer producer may add fields during a rolling upgrade: older consumers ignore them.
     model_config = ConfigDict(frozen=True, extra="ignore")
@@ -69,7 +66,7 @@ class Event(BaseModel):
     id: UUID = Field(default_factory=uuid4)
     source: str = Field(min_length=1, examples=["/hotline/intake"])
     type: str
-    time: AwareDatetime = Field(default_factory=utc_now)
+    time: AwareDatetime = Field(default_factory=business_now)
     datacontenttype: Literal["application/json"] = "application/json"
     subject: str = Field(min_length=1, description="The ticket number or call id")
     ticket_id: str | None = Field(default=None, alias="ticketid")

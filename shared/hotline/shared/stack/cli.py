@@ -1,7 +1,8 @@
 """The `hotline` command: `up` runs the embedded suite, `serve` one service, `province` the
 simulated provincial platform, `migrate` schemas, `secrets` makes a fresh set of secrets,
-`dead-letters` lists, replays and discards parked events, `sign` signs a webhook body,
-`simulate` plays a period of traffic against the running suite."""
+`dead-letters` lists, replays and discards parked events, `sign` signs a webhook body, `clock`
+shows and moves the simulated business clock, `simulate` plays a period of traffic against the
+running suite."""
 
 import argparse
 import asyncio
@@ -23,7 +24,7 @@ from hotline.shared.logs import default_log_format, uvicorn_log_config
 from hotline.shared.runtime import ServiceDefinition, build_runtime
 from hotline.shared.settings import ServiceSettings
 from hotline.shared.simulator import command as simulate
-from hotline.shared.stack import sign
+from hotline.shared.stack import clock, sign
 from hotline.shared.stack.services import PROVINCE_PORT, SERVICES, SERVICES_BY_NAME, ServiceEntry
 from hotline.shared.stack.up import PROVINCE_APP, migrate_all
 
@@ -62,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     discard.add_argument("id", type=int)
     discard.add_argument("--note", required=True, help="why it is given up")
     sign.add_parser(commands)
+    clock.add_parser(commands)
     simulate.add_parser(commands)
     args = parser.parse_args(argv)
 
@@ -75,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         return _province(args.port)
     if args.command == "sign":
         return sign.run(args)
+    if args.command == "clock":
+        return clock.run(args)
     if args.command == "simulate":
         return simulate.run(args)
     if args.command == "secrets":
@@ -229,6 +233,8 @@ async def _dead_letters(args: argparse.Namespace) -> int:
     definition = _definition(entry)
     runtime = build_runtime(definition, _settings(entry))
     try:
+        if runtime.clock is not None:  # a replayed event is stamped in business time
+            await runtime.clock.start()
         consumer = await runtime.parked_owner(args.id)
         if consumer is None:
             print(f"no parked event {args.id} in {entry.name}", file=sys.stderr)

@@ -47,6 +47,7 @@ SUPERVISION_INTERVAL_SECONDS = 0.5
 PROVINCE = "province"
 PROVINCE_APP = "hotline.provincial_sync.province.app:app"
 SYNC_SERVICE = "provincial-sync"
+CLOCK_PACKAGE = "hotline.shared.clock"
 # How long a stopped process's last lines are waited for (a child of its own may hold the pipe).
 OUTPUT_DRAIN_SECONDS = 5.0
 
@@ -343,9 +344,13 @@ async def migrate_all(
     services: Sequence[ServiceEntry] = SERVICES,
     report: Callable[[str], object] = lambda name: None,
 ) -> None:
-    """Apply each service's migrations (and seed steps), in order; `report` hears each name."""
+    """Apply the shared clock's migrations, then each service's (and seed steps), in order;
+    `report` hears each name."""
     engine = create_engine(database_url, pool_size=1)
     try:
+        # The simulated clock's one table is the whole stack's, so it has a history of its own.
+        await upgrade(engine, CLOCK_PACKAGE)
+        report("clock")
         for service in services:
             await upgrade(engine, service.package)
             report(service.name)

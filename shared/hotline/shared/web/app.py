@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI
 from hotline.shared.logs import configure_logging, service_context
 from hotline.shared.runtime import ServiceDefinition, service_runtime
 from hotline.shared.settings import ServiceSettings
-from hotline.shared.web import health, metrics, operations
+from hotline.shared.web import clock, health, metrics, operations
 from hotline.shared.web.correlation import install_request_context
 from hotline.shared.web.openapi import install_openapi
 from hotline.shared.web.problems import install_problem_handlers
@@ -24,8 +24,9 @@ def create_service_app(
     description: str,
     routers: Sequence[APIRouter] = (),
 ) -> FastAPI:
-    """A service app: its routes, health, metrics, parked events and problem+json errors, and a
-    lifespan that runs the definition's outbox relay, consumers and timers."""
+    """A service app: its routes, health, metrics, parked events, the business clock and
+    problem+json errors, and a lifespan that follows the simulated clock (if asked) and runs
+    the definition's outbox relay, consumers and timers."""
     name = definition.name
 
     @asynccontextmanager
@@ -49,6 +50,7 @@ def create_service_app(
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(operations.router)
+    app.include_router(clock.router)
     for router in routers:
         app.include_router(router)
     install_openapi(app)

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import Callable, Coroutine
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
@@ -27,6 +27,7 @@ from hotline.intake.open311.schemas import (
     RequestForm,
     ServiceRequestPublic,
 )
+from hotline.shared.clock import business_now
 from hotline.shared.db import database_unavailable
 from hotline.shared.web.deps import DbSession
 from hotline.shared.web.metrics import route_template
@@ -267,7 +268,7 @@ async def list_requests(
         start=_w3_time(start_date, "start_date"),
         end=_w3_time(end_date, "end_date"),
         statuses=[s for s in OPEN311_STATUSES if s in statuses],
-        now=datetime.now(UTC),
+        now=business_now(),
     )
 
 

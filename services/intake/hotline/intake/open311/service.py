@@ -3,7 +3,7 @@ through the ticket webhook's own path (`service.accept_ticket`: the same validat
 calls, outage notices, outbox events), and its status is read back from what intake keeps of
 the ticket (who holds it, by when, how it closed)."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from uuid import uuid4
 
 from pydantic import ValidationError
@@ -21,6 +21,7 @@ from hotline.intake.open311.schemas import (
     ServiceRequestPublic,
 )
 from hotline.intake.schemas import TicketIn
+from hotline.shared.clock import business_now
 from hotline.shared.db import AFTER_COMMIT
 from hotline.shared.domain import phones
 from hotline.shared.domain.classifier import default_classifier
@@ -176,7 +177,7 @@ def _ticket(form: RequestForm, channel: Open311Channel, request_id: str) -> Tick
         "address": form.address_string,
         "content": description,
         "handling_mode": "forward",
-        "accepted_at": datetime.now(UTC),
+        "accepted_at": business_now(),
     }
     try:
         return TicketIn.model_validate(values)
