@@ -102,8 +102,17 @@ async def _simulate(args: argparse.Namespace, console: Console) -> int:
     ) as progress:
         task = progress.add_task("", total=None, requests=0)
 
+        last_line = [time.monotonic()]
+
         def show(driver: Driver) -> None:
             moment = driver.timeline.now.astimezone(LOCAL_TIME)
+            if not console.is_terminal and time.monotonic() - last_line[0] > 15:
+                # Not a terminal (a log, a test): a line now and then instead of the bar.
+                last_line[0] = time.monotonic()
+                console.print(
+                    f"{moment:%Y-%m-%d %H:%M} {driver.done_steps}/{driver.planned_steps} "
+                    f"planned steps, {driver.stats.requests} requests"
+                )
             progress.update(
                 task,
                 total=driver.planned_steps,

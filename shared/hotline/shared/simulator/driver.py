@@ -32,6 +32,11 @@ STAMP_MARGIN = timedelta(seconds=30)
 RETRY_LATER = timedelta(minutes=10)
 UNREACHABLE_RETRY = timedelta(minutes=125)  # callback tries again 120 minutes later
 MAX_TRIES = 60
+# A jump of the clock longer than this waits for every answer first (see `run`).
+QUIET_STRETCH = timedelta(hours=2)
+# The longest stride of the clock between two batches of steps: a unit's step is taken at
+# most this much later than planned (an on-time reply is planned 3 hours before its deadline).
+MAX_STEP = timedelta(hours=1)
 DUE_AT = re.compile(r"due at (\S+?)\.?$")
 
 
@@ -215,6 +220,7 @@ class Driver:
         self.plan, self.endpoints, self.credentials = plan, endpoints, credentials
         self.stats = Stats()
         self.rate = rate
+        self.concurrency = concurrency
         self.limit = asyncio.Semaphore(concurrency)
         self.http = httpx.AsyncClient(
             timeout=httpx.Timeout(30.0),
@@ -259,23 +265,49 @@ class Driver:
             for ticket in self.plan.tickets:
                 self.at(ticket.accepted_at, self._ticket_step(self.runs[ticket.key]))
             await self.timeline.start(self.plan.first_moment - timedelta(hours=1))
-            while self.queue:
-                head, margin = self.queue[0][0], self.timeline.margin
-                if head > self.timeline.now - margin:
-                    window = max(head, self.timeline.now - margin + self.timeline.step)
-                    await self.timeline.reach(window)
-                    self.stats.clock_moves += 1
-                batch = []
+            inflight: set[asyncio.Task[None]] = set()
+            step = self.timeline.step
+            while self.queue or inflight:
+                margin = self.timeline.margin
+                due = self.queue and self.queue[0][0] <= self.timeline.now - margin
+                if not due:
+                    # The clock moves on only once what was started is on the wire (none left
+                    # waiting for a connection), and across a quiet stretch only once all of it
+                    # is answered: its follow-ups may come before the next planned step.
+                    far = not self.queue or self.queue[0][0] > self.timeline.now + QUIET_STRETCH
+                    while inflight and (far or len(inflight) > self.concurrency):
+                        await self._finish(inflight)
+                    if not self.queue:
+                        continue
+                    head = self.queue[0][0]
+                    if head > self.timeline.now - margin:
+                        window = max(head, self.timeline.now - margin + step)
+                        await self.timeline.reach(window)
+                        self.stats.clock_moves += 1
+                taken = 0
                 while self.queue and self.queue[0][0] <= self.timeline.now - margin:
-                    batch.append(heapq.heappop(self.queue)[2])
-                if batch:
-                    await asyncio.gather(*(self._guarded(step) for step in batch))
+                    task = asyncio.create_task(self._guarded(heapq.heappop(self.queue)[2]))
+                    inflight.add(task)
+                    taken += 1
+                # Each move costs a round trip: where steps are sparse the clock takes longer
+                # strides (up to MAX_STEP), where they crowd it goes back to the smallest.
+                if taken and taken < self.concurrency:
+                    step = min(step * 2, max(MAX_STEP, self.timeline.step))
+                elif taken > 4 * self.concurrency:
+                    step = max(step / 2, self.timeline.step)
                 if self.on_progress:
                     self.on_progress(self)
+                await asyncio.sleep(0)
             await self._spot_checks()
         finally:
             await self.http.aclose()
         return self.stats
+
+    async def _finish(self, inflight: set[asyncio.Task[None]]) -> None:
+        done, _ = await asyncio.wait(inflight, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            inflight.discard(task)
+            task.result()  # a step that failed for good stops the run with its reason
 
     async def _guarded(self, step: Step) -> None:
         async with self.limit:
@@ -796,6 +828,7 @@ class Driver:
                 "ticket_no": run.ticket_no,
                 "satisfaction": "unsatisfied",
                 "comment": "抽查回访：市民表示问题未解决",
+                "checked_at": self.timeline.now.isoformat(),  # the province keeps wall time
             }
             for run in self.runs.values()
             if run.plan.spot_checked and run.ticket_no

@@ -172,7 +172,7 @@ def build_plan(start: date, end: date, *, scale: float, seed: int) -> Plan:
     tickets.sort(key=lambda ticket: ticket.accepted_at)
     for key, ticket in enumerate(tickets):
         ticket.key = key
-        ticket.caller_number = _mobile(rng, key)
+        ticket.caller_number = _mobile(rng, key, seed)
         _texts(rng, ticket)
     for unit in forwarded_units:
         mine = [ticket for ticket in tickets if ticket.unit == unit and ticket.forwarded]
@@ -206,7 +206,9 @@ def build_plan(start: date, end: date, *, scale: float, seed: int) -> Plan:
 def _moment(rng: random.Random, days: list[date]) -> datetime:
     day = rng.choice(days)
     hour = rng.choices(range(24), weights=HOURLY)[0]
-    return datetime.combine(day, time(hour, rng.randrange(60), rng.randrange(60)), LOCAL_TIME)
+    # Not in the first quarter hour: a ticket's call, which began minutes before, is in the day.
+    minute = rng.randrange(15 if hour == 0 else 0, 60)
+    return datetime.combine(day, time(hour, minute, rng.randrange(60)), LOCAL_TIME)
 
 
 def _ticket(rng: random.Random, key: int, unit: str, at: datetime) -> TicketPlan:
@@ -276,10 +278,11 @@ def _categories(rng: random.Random, tickets: list[TicketPlan], factor: float) ->
         ticket.category = name
 
 
-def _mobile(rng: random.Random, key: int) -> str:
+def _mobile(rng: random.Random, key: int, seed: int) -> str:
     # Each citizen calls once (a repeat call reuses its first ticket's number): no two tickets
-    # share a caller by chance, so intake's repeat-call table applies only where planned.
-    return f"1{rng.choice('3589')}{rng.randrange(10)}{key:08d}"
+    # share a caller by chance, so intake's repeat-call table applies only where planned — nor
+    # do two runs of different seeds on one suite.
+    return f"1{rng.choice('3589')}{rng.randrange(10)}{(key + seed * 7_919_111) % 10**8:08d}"
 
 
 def _texts(rng: random.Random, ticket: TicketPlan) -> None:
@@ -377,7 +380,7 @@ def _calls(
                     line,
                     "in",
                     _moment(rng, days),
-                    _mobile(rng, 50_000_000 + serial),
+                    _mobile(rng, 50_000_000 + serial, 0),
                     False,
                 )
             )
@@ -389,7 +392,7 @@ def _calls(
                 "12345",
                 "out",
                 _moment(rng, days),
-                _mobile(rng, 70_000_000 + n),
+                _mobile(rng, 70_000_000 + n, 0),
                 True,
                 f"A{rng.randint(1, 60):03d}",
                 talk,
@@ -417,10 +420,12 @@ def expected_of(plan: Plan) -> Expected:
         categories[ticket.category] += 1
         if ticket.spot_checked:
             spot_checks[ticket.unit] += 1
-    inbound: Counter[str] = Counter(call.line for call in plan.calls if call.direction == "in")
+    # A call counts in the period of the local date it began on.
+    counted = [call for call in plan.calls if plan.start <= call.started_at.date() <= plan.end]
+    inbound: Counter[str] = Counter(call.line for call in counted if call.direction == "in")
     return Expected(
         inbound_by_line={line: inbound[line] for line in shape.INBOUND_BY_LINE},
-        outbound=sum(1 for call in plan.calls if call.direction == "out"),
+        outbound=sum(1 for call in counted if call.direction == "out"),
         units=units,
         categories=categories,
         spot_checks=spot_checks,
