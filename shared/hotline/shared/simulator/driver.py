@@ -32,6 +32,7 @@ STAMP_MARGIN = timedelta(seconds=30)
 RETRY_LATER = timedelta(minutes=10)
 UNREACHABLE_RETRY = timedelta(minutes=125)  # callback tries again 120 minutes later
 MAX_TRIES = 60
+GIVE_UP_AFTER = 300.0
 # A jump of the clock longer than this waits for every answer first (see `run`).
 QUIET_STRETCH = timedelta(hours=2)
 # The longest stride of the clock between two batches of steps: a unit's step is taken at
@@ -122,6 +123,7 @@ class TicketRun:
     reopened: bool = False
     unreachable_done: bool = False
     tries: Counter[str] = field(default_factory=Counter)
+    first_tried: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -541,10 +543,12 @@ class Driver:
         return f"{self.endpoints.dispatch}/v1/unit/tickets/{run.ticket_no}/{action}"
 
     def _not_yet(self, run: TicketRun, what: str, step: Step, response: httpx.Response) -> bool:
-        """Dispatch may not have the ticket (or its latest state) yet: try again a little later,
-        up to MAX_TRIES times."""
+        """The service may not have heard of the ticket (or its latest state) yet: try again a
+        little later, and give up after MAX_TRIES tries and GIVE_UP_AFTER real seconds (at full
+        speed the clock may pass MAX_TRIES retries while a consumer catches up)."""
         run.tries[what] += 1
-        if run.tries[what] > MAX_TRIES:
+        first = run.first_tried.setdefault(what, time.monotonic())
+        if run.tries[what] > MAX_TRIES and time.monotonic() - first > GIVE_UP_AFTER:
             self.stats.deviate(f"{run.ticket_no}: {what} gave up: {response.status_code}")
             return False
         self.later(RETRY_LATER, step)
