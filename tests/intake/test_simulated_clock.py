@@ -91,8 +91,9 @@ async def test_another_process_hears_a_move_made_over_http_at_once(
         ("POST", "/v1/clock/advance", {"hours": 1}, "seconds"),
         ("PUT", "/v1/clock", {"now": "2022-01-05T09:00:00"}, "now"),  # no offset
         ("PUT", "/v1/clock", {"now": "tomorrow"}, "now"),
+        ("PUT", "/v1/clock", {"now": "9999-12-31T23:59:59+00:00", "force": True}, "now"),
     ],
-    ids=["negative", "zero", "unknown-field", "naive-time", "not-a-time"],
+    ids=["negative", "zero", "unknown-field", "naive-time", "not-a-time", "past-2100"],
 )
 async def test_a_bad_move_is_refused_naming_the_field(
     january: IntakeClient, method: str, path: str, body: dict[str, Any], field: str

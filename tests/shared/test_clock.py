@@ -54,6 +54,10 @@ def test_set_moves_forward_freely_and_back_only_when_forced() -> None:
     )
     assert (refused.value.field, refused.value.conflict) == ("now", True)
     assert back.at(later) == MONDAY
+    for outside in (datetime(1999, 12, 31, tzinfo=UTC), datetime(9999, 12, 31, tzinfo=UTC)):
+        with pytest.raises(ClockRefused) as refused:
+            reading.set_to(outside, later, force=True)
+        assert (refused.value.field, refused.value.conflict) == ("now", False)
 
 
 def test_advance_moves_forward_from_where_the_clock_stands_now() -> None:
@@ -67,8 +71,9 @@ def test_advance_moves_forward_from_where_the_clock_stands_now() -> None:
         with pytest.raises(ClockRefused) as refused:
             reading.advanced(backwards, later)
         assert (refused.value.field, refused.value.conflict) == ("seconds", False)
-    with pytest.raises(ClockRefused):
-        reading.advanced(1e15, later)  # past year 9999
+    for too_far in (1e15, 100 * 366 * 86_400):  # past datetime's end; past 2100
+        with pytest.raises(ClockRefused):
+            reading.advanced(too_far, later)
 
 
 def test_business_now_is_the_wall_clock_unless_a_simulated_clock_is_followed() -> None:

@@ -1,7 +1,12 @@
 """The simulated clock's arithmetic: where it stands, and the moves it allows."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+
+# Where the simulated clock may stand: far from datetime's ends, so that every service can add
+# a deadline or a retention to business time without overflowing.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 class ClockRefused(ValueError):
@@ -36,6 +41,8 @@ class ClockReading:
         assume time moves forward)."""
         if target.tzinfo is None:
             raise ClockRefused("now", "The time needs an offset (e.g. 2022-01-05T09:00:00+08:00).")
+        if not EARLIEST <= target < LATEST:
+            raise ClockRefused("now", f"The clock stands between {EARLIEST:%Y} and {LATEST:%Y}.")
         if target < self.at(wall) and not force:
             raise ClockRefused(
                 "now",
@@ -52,5 +59,7 @@ class ClockReading:
         try:
             target = self.at(wall) + timedelta(seconds=seconds)
         except OverflowError:
-            raise ClockRefused("seconds", "That would move the clock past year 9999.") from None
+            target = LATEST
+        if target >= LATEST:
+            raise ClockRefused("seconds", f"That would move the clock past {LATEST:%Y}.")
         return ClockReading(target, wall, self.moves + 1)

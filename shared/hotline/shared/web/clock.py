@@ -20,7 +20,7 @@ from hotline.shared.web.problems import Problem
 
 router = APIRouter(prefix="/v1/clock", tags=["operations"])
 
-# A year of seconds a hundred times over: far past any demonstration, short of datetime's end.
+# A century: the clock stands between 2000 and 2100 anyway.
 MAX_ADVANCE_SECONDS = 100 * 366 * 86_400
 
 
@@ -41,7 +41,9 @@ class ClockSet(BaseModel):
         json_schema_extra={"examples": [{"now": "2022-01-05T09:00:00+08:00", "force": False}]},
     )
 
-    now: AwareDatetime = Field(description="The business time to put the clock at, with offset")
+    now: AwareDatetime = Field(
+        description="The business time to put the clock at, with offset (2000 to 2099)"
+    )
     force: bool = Field(
         default=False, description="Allow a time earlier than the clock's (timers assume forward)"
     )
