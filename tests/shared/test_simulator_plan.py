@@ -25,6 +25,16 @@ def test_the_whole_period_at_full_scale_is_the_seed_bulletin() -> None:
     assert abs(sum(f.unsatisfied for f in expected.units.values()) - 66) <= 16
 
 
+def test_the_categories_the_seed_names_lead_in_its_order() -> None:
+    plan = build_plan(*SEED_PERIOD, scale=1, seed=7)
+
+    leading = [name for name, _ in plan.expected.categories.most_common(4)]
+
+    assert leading == ["社会服务类", "人力资源与社会保障类", "突发事件类", "金融商贸财经类"]
+    for name, tickets in shape.SEED_CATEGORIES.items():
+        assert abs(plan.expected.categories[name] - tickets) < tickets * 0.02, name
+
+
 def test_a_tenth_keeps_attachment_1s_proportions_unit_by_unit() -> None:
     plan = build_plan(*SEED_PERIOD, scale=0.1, seed=7)
 

@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from hotline.shared.domain.working_days import LOCAL_TIME
-from hotline.shared.simulator.compare import Figure, compare
+from hotline.shared.simulator.compare import UNIT_FIGURES, Figure, compare
 from hotline.shared.simulator.driver import (
     Credentials,
     Driver,
@@ -211,15 +211,40 @@ def _print(
     )
     for deviation in stats.deviations[:20]:
         console.print(f"  deviation: {deviation}")
-    table = Table(title="bulletin: expected vs got")
-    for column in ("where", "figure", "expected", "got", ""):
-        table.add_column(column)
+    totals = Table(title="the bulletin: expected vs got")
+    for column in ("figure", "expected", "got", ""):
+        totals.add_column(column, justify="right" if column in ("expected", "got") else "left")
     for figure in figures:
-        mark = "[green]ok[/]" if figure.matches else "[red]MISMATCH[/]"
-        table.add_row(figure.where, figure.name, str(figure.expected), str(figure.got), mark)
-    console.print(table)
+        if figure.where in ("total", "category"):
+            name = figure.name if figure.where == "total" else f"category {figure.name}"
+            totals.add_row(name, str(figure.expected), str(figure.got), _mark(figure))
+    console.print(totals)
+    by_unit: dict[str, dict[str, Figure]] = {}
+    for figure in figures:
+        if figure.where not in ("total", "category"):
+            by_unit.setdefault(figure.where, {})[figure.name] = figure
+    columns = (*UNIT_FIGURES, "spot checks unsatisfied")
+    units = Table(title="Attachments 1–3 by unit: a figure, or expected≠got")
+    units.add_column("unit")
+    for column in columns:
+        units.add_column(column.replace(" unsatisfied", ""), justify="right")
+    for unit, named in by_unit.items():
+        units.add_row(unit, *(_cell(named.get(column)) for column in columns))
+    console.print(units)
     wrong = sum(1 for figure in figures if not figure.matches)
     console.print(f"{len(figures)} figures compared, {wrong} mismatched; {elapsed:.0f} s in all")
+
+
+def _mark(figure: Figure) -> str:
+    return "[green]ok[/]" if figure.matches else "[red]MISMATCH[/]"
+
+
+def _cell(figure: Figure | None) -> str:
+    if figure is None:
+        return "0"
+    if figure.matches:
+        return str(figure.got)
+    return f"[red]{figure.expected}≠{figure.got}[/]"
 
 
 def _report(

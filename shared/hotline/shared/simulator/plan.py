@@ -5,6 +5,7 @@ Nothing here talks to a service: the driver plays the plan, the comparison reads
 
 import random
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Literal
@@ -130,7 +131,7 @@ class Plan:
         return datetime.combine(self.start, time(0), tzinfo=LOCAL_TIME)
 
 
-def apportion(total: int, weights: dict[str, int]) -> dict[str, int]:
+def apportion(total: int, weights: Mapping[str, float]) -> dict[str, int]:
     """`total` shared in proportion to `weights` (largest remainders, ties in the given order):
     each share is its exact quota rounded down or up, and the shares add up to `total`."""
     whole = sum(weights.values())
@@ -265,14 +266,16 @@ def _gas_outage(
 def _categories(rng: random.Random, tickets: list[TicketPlan], factor: float) -> None:
     """The seed's five categories in its proportions, the rest over the other categories."""
     others = sum(shape.SEED_CATEGORIES.values())
-    weights = dict(shape.SEED_CATEGORIES)
+    weights: dict[str, float] = dict(shape.SEED_CATEGORIES)
     rest = shape.TICKETS - others
     whole = sum(shape.OTHER_CATEGORY_WEIGHTS.values())
     for name, weight in shape.OTHER_CATEGORY_WEIGHTS.items():
         weights[name] = rest * weight // whole
+    taken = Counter(t.category for t in tickets if t.category)  # the gas outage's, say
+    left = {name: max(0.0, w * factor - taken[name]) for name, w in weights.items()}
     open_ = [t for t in tickets if not t.category]
     rng.shuffle(open_)
-    quotas = apportion(len(open_), weights)
+    quotas = apportion(len(open_), left if sum(left.values()) else weights)
     names = [name for name, n in quotas.items() for _ in range(n)]
     for ticket, name in zip(open_, names, strict=True):
         ticket.category = name
