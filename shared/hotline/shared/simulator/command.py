@@ -260,6 +260,7 @@ def _report(
         "requests": stats.requests,
         "retries": stats.retries,
         "by_kind": dict(stats.by_kind),
+        "answers": dict(stats.answers),
         "clock_moves": stats.clock_moves,
         "played_seconds": round(played, 1),
         "elapsed_seconds": round(elapsed, 1),

@@ -33,6 +33,7 @@ RETRY_LATER = timedelta(minutes=10)
 UNREACHABLE_RETRY = timedelta(minutes=125)  # callback tries again 120 minutes later
 MAX_TRIES = 60
 GIVE_UP_AFTER = 300.0
+REAL_PAUSE = 1.0  # seconds of wall time before a step the other side was not ready for
 # A jump of the clock longer than this waits for every answer first (see `run`).
 QUIET_STRETCH = timedelta(hours=2)
 # The longest stride of the clock between two batches of steps: a unit's step is taken at
@@ -131,6 +132,7 @@ class Stats:
     requests: int = 0
     retries: int = 0
     by_kind: Counter[str] = field(default_factory=Counter)
+    answers: Counter[str] = field(default_factory=Counter)  # "survey 409"
     deviations: list[str] = field(default_factory=list)
     clock_moves: int = 0
 
@@ -223,6 +225,9 @@ class Driver:
         self.stats = Stats()
         self.rate = rate
         self.concurrency = concurrency
+        # Steps on the wire, and retries waiting their real pause: the clock moves on only
+        # while few of them are left, so it never runs far ahead of what the suite has heard.
+        self.inflight: set[asyncio.Task[None]] = set()
         self.limit = asyncio.Semaphore(concurrency)
         self.http = httpx.AsyncClient(
             timeout=httpx.Timeout(30.0),
@@ -267,7 +272,7 @@ class Driver:
             for ticket in self.plan.tickets:
                 self.at(ticket.accepted_at, self._ticket_step(self.runs[ticket.key]))
             await self.timeline.start(self.plan.first_moment - timedelta(hours=1))
-            inflight: set[asyncio.Task[None]] = set()
+            inflight = self.inflight
             step = self.timeline.step
             while self.queue or inflight:
                 margin = self.timeline.margin
@@ -348,6 +353,7 @@ class Driver:
             except httpx.HTTPError:
                 response = None
             if response is not None and response.status_code < 500:
+                self.stats.answers[f"{kind} {response.status_code}"] += 1
                 return response
             if attempt >= 20:
                 raise SimulationError(f"{kind}: {url} kept failing")
@@ -551,8 +557,14 @@ class Driver:
         if run.tries[what] > MAX_TRIES and time.monotonic() - first > GIVE_UP_AFTER:
             self.stats.deviate(f"{run.ticket_no}: {what} gave up: {response.status_code}")
             return False
-        self.later(RETRY_LATER, step)
+        self.inflight.add(asyncio.create_task(self._retry(step)))
         return True
+
+    async def _retry(self, step: Step) -> None:
+        """A step tried again once a consumer has had a real moment to catch up (at full speed
+        ten simulated minutes pass in a fraction of a second) and the clock has moved on."""
+        await asyncio.sleep(REAL_PAUSE)
+        self.later(RETRY_LATER, step)
 
     def _sign_step(self, run: TicketRun) -> Step:
         async def step() -> None:
