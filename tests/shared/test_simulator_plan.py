@@ -59,6 +59,18 @@ def test_three_days_are_three_fifty_ninths_of_the_traffic() -> None:
     )
 
 
+def test_rare_events_scale_with_the_days_too() -> None:
+    # Three days at full scale hold about 3/59 of the seed's late and unhappy tickets.
+    late = unhappy = 0
+    for seed in range(10):
+        plan = build_plan(date(2022, 1, 10), date(2022, 1, 12), scale=1, seed=seed)
+        late += plan.expected.overdue
+        unhappy += sum(f.unsatisfied for f in plan.expected.units.values())
+
+    assert 3 <= late <= 20  # 18 × 3/59 × 10 ≈ 9
+    assert 15 <= unhappy <= 55  # 66 × 3/59 × 10 ≈ 34
+
+
 def test_the_same_seed_plays_the_same_period_and_another_seed_another() -> None:
     def fingerprint(seed: int) -> list[tuple[object, ...]]:
         plan = build_plan(date(2022, 1, 1), date(2022, 1, 3), scale=0.3, seed=seed)

@@ -178,12 +178,12 @@ def build_plan(start: date, end: date, *, scale: float, seed: int) -> Plan:
     for unit in forwarded_units:
         mine = [ticket for ticket in tickets if ticket.unit == unit and ticket.forwarded]
         row = seed_rows[unit]
-        for ticket in rng.sample(mine, min(len(mine), chance_round(rng, row.overdue * scale))):
+        for ticket in rng.sample(mine, min(len(mine), chance_round(rng, row.overdue * factor))):
             ticket.late = True
-        unhappy = min(len(mine), chance_round(rng, row.unsatisfied * scale))
+        unhappy = min(len(mine), chance_round(rng, row.unsatisfied * factor))
         for ticket in rng.sample(mine, unhappy):
             ticket.verdict = "unsatisfied"
-        checked = min(len(mine), chance_round(rng, shape.ATTACHMENT_3.get(unit, 0) * scale))
+        checked = min(len(mine), chance_round(rng, shape.ATTACHMENT_3.get(unit, 0) * factor))
         for ticket in rng.sample(mine, checked):
             ticket.spot_checked = True
     for ticket in tickets:
