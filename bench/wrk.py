@@ -78,6 +78,7 @@ class WrkRun:
     generator_cpu: float  # share of one core
     server_cpu: float  # cores
     machine_idle: float  # share of all cores
+    background_cpu: float = 0.0  # cores: the service's process that relays and consumes, if apart
 
     @property
     def generator_bound(self) -> bool:
@@ -116,6 +117,7 @@ def run(
     target: str,
     server_pid: int,
     pause_ms: int = 0,
+    background_pid: int | None = None,
 ) -> WrkRun:
     """wrk against `url` for `seconds` with `connections`, each request from the file once."""
     script = Path(tempfile.mkstemp(prefix="wrk-", suffix=".lua")[1])
@@ -125,7 +127,12 @@ def run(
         *("-t", str(THREADS), "-c", str(connections), "-d", f"{seconds:g}s"),
         *("--timeout", "10s", "-s", str(script), url, "--", str(requests_file), str(pause_ms)),
     ]
+
+    def background() -> float:
+        return cpu_seconds(background_pid) if background_pid else 0.0
+
     server_before, machine_before = cpu_seconds(server_pid), machine_busy_idle()
+    background_before = background()
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     # wait4 gives wrk's own rusage (its summary is a few lines: the pipe cannot fill first).
@@ -136,6 +143,7 @@ def run(
     process.stdout.close()
     elapsed = time.perf_counter() - started
     server_cpu = (cpu_seconds(server_pid) - server_before) / elapsed
+    background_cpu = (background() - background_before) / elapsed
     (busy_after, idle_after), (busy_before, idle_before) = machine_busy_idle(), machine_before
     busy, idle = busy_after - busy_before, idle_after - idle_before
     line = next((ln for ln in output.splitlines() if ln.startswith("WRK_JSON ")), None)
@@ -157,4 +165,5 @@ def run(
         generator_cpu=round(generator / elapsed, 2),
         server_cpu=round(server_cpu, 2),
         machine_idle=round(idle / (busy + idle), 3) if busy + idle else 0.0,
+        background_cpu=round(background_cpu, 2),
     )

@@ -1,6 +1,8 @@
 """`hotline serve` with `HOTLINE_WORKERS=2`: two processes answer on one port, and /metrics,
-whichever of them answers it, counts the requests both took."""
+whichever of them answers it, counts the requests both took. A process with
+`HOTLINE_BACKGROUND_WORK=false` answers HTTP and leaves publishing to another."""
 
+import asyncio
 import json
 import os
 import re
@@ -10,6 +12,7 @@ import time
 
 import httpx
 import pytest
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline.intake.config import DEVELOPMENT_CALL_CENTRE_SECRET
@@ -17,6 +20,7 @@ from hotline.shared.migrations import upgrade
 from hotline.shared.stack.embedded import free_port
 from hotline.shared.web.webhooks import signature_headers
 from tests.conftest import TEST_KAFKA_TUNING, Servers, process_log
+from tests.support import running, wait_until
 from tests.test_faults import _ticket
 
 TICKETS = 20
@@ -81,3 +85,39 @@ def test_two_workers_answer_and_count_their_requests_together(servers: Servers) 
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@pytest.mark.usefixtures("intake_schema")
+async def test_a_process_without_background_work_answers_and_another_publishes(
+    servers: Servers, engine: AsyncEngine
+) -> None:
+    from hotline.intake.main import app
+    from hotline.intake.models import messaging
+
+    outbox = messaging.outbox
+    body = json.dumps(_ticket(), ensure_ascii=False)
+    async with running(app, servers, background_work="false") as http:
+        assert app.state.runtime.tasks == []  # no relay, no consumers, no timers
+        answered = await http.post(
+            "/v1/tickets",
+            content=body,
+            headers=signature_headers(DEVELOPMENT_CALL_CENTRE_SECRET, body),
+        )
+        assert answered.status_code == 201, answered.text
+        ticket_no = answered.json()["ticket_no"]
+        await asyncio.sleep(0.5)
+        assert await published(engine, outbox, ticket_no) is False
+
+    async with running(app, servers):
+        await wait_until(
+            lambda: published(engine, outbox, ticket_no), within=20, what="the relay to publish"
+        )
+
+
+async def published(engine: AsyncEngine, outbox: Table, ticket_no: str) -> bool:
+    async with engine.connect() as connection:
+        rows = (
+            await connection.execute(select(outbox.c.published_at).where(outbox.c.key == ticket_no))
+        ).all()
+    assert rows, f"no events of {ticket_no} in the outbox"
+    return all(row.published_at is not None for row in rows)

@@ -724,15 +724,40 @@ async def test_malformed_json_is_one_problem_of_the_body(intake: IntakeClient) -
     assert 'code="validation-error",field="body"' in metrics
 
 
-async def test_a_webhook_id_reused_for_another_body_is_a_conflict(intake: IntakeClient) -> None:
+async def test_a_webhook_id_reused_for_another_body_is_a_conflict_and_writes_nothing(
+    intake: IntakeClient,
+) -> None:
     webhook_id = f"msg_{uuid4().hex}"
     first = await intake.post("/v1/tickets", ticket_body(), webhook_id=webhook_id)
+    outbox_before = await intake.outbox_count()
+    other_body = ticket_body()
+    # Naming an original takes the path that locks it, inside a transaction.
+    naming = ticket_body(repeat_of=first.json()["ticket_no"])
 
-    other = await intake.post("/v1/tickets", ticket_body(), webhook_id=webhook_id)
+    other = await intake.post("/v1/tickets", other_body, webhook_id=webhook_id)
+    named = await intake.post("/v1/tickets", naming, webhook_id=webhook_id)
 
     assert first.status_code == 201
-    assert other.status_code == 409
-    assert other.json()["errors"][0]["field"] == "webhook-id"
+    assert other.status_code == named.status_code == 409
+    assert other.json()["errors"][0]["field"] == named.json()["errors"][0]["field"] == "webhook-id"
+    assert await ticket_count(intake, other_body["source_ticket_id"]) == 0
+    assert await ticket_count(intake, naming["source_ticket_id"]) == 0
+    assert await intake.outbox_count() == outbox_before
+
+
+async def test_a_webhook_id_of_a_call_record_reused_for_a_ticket_is_a_conflict(
+    intake: IntakeClient,
+) -> None:
+    webhook_id = f"msg_{uuid4().hex}"
+    call = await intake.post("/v1/calls", call_body(), webhook_id=webhook_id)
+    body = ticket_body()
+
+    ticket = await intake.post("/v1/tickets", body, webhook_id=webhook_id)
+
+    assert call.status_code == 201, call.text
+    assert ticket.status_code == 409
+    assert ticket.json()["errors"][0]["field"] == "webhook-id"
+    assert await ticket_count(intake, body["source_ticket_id"]) == 0
 
 
 async def test_webhook_ids_are_forgotten_after_the_retention_window(intake: IntakeClient) -> None:

@@ -113,3 +113,23 @@ async def test_statements_it_cannot_run_as_sqlalchemy_would_are_refused(
         with pytest.raises(TypeError, match="processing"):
             # asyncpg returns a Decimal, which SQLAlchemy would turn into a float.
             await Prepared(select(cast(notes.c.id, Numeric(asdecimal=False)))).fetch(session)
+
+
+async def test_a_statement_run_alone_is_a_transaction_of_its_own_unless_one_was_begun(
+    engine: AsyncEngine, notes: Table
+) -> None:
+    statement = add_note(notes)
+    async with async_sessionmaker(engine)() as session:
+        transaction = await session.begin()
+        await statement.fetchval(session, {"id": 1, "body": {}, "tags": []}, alone=True)
+        # Written already: nothing was begun, so the session's rollback has nothing to undo.
+        assert await count(engine, notes) == 1
+        await transaction.rollback()
+    assert await count(engine, notes) == 1
+
+    async with async_sessionmaker(engine)() as session:
+        transaction = await session.begin()
+        await session.execute(text("SELECT 1"))
+        await statement.fetchval(session, {"id": 2, "body": {}, "tags": []}, alone=True)
+        await transaction.rollback()
+    assert await count(engine, notes) == 1

@@ -47,14 +47,28 @@ class Prepared:
         self._compiled: _Compiled | None = None
 
     async def fetch(
-        self, session: AsyncSession, values: Mapping[str, Any] | None = None
+        self,
+        session: AsyncSession,
+        values: Mapping[str, Any] | None = None,
+        *,
+        alone: bool = False,
     ) -> list[asyncpg.Record]:
-        connection, sql, arguments = await self._bound(session, values or {})
+        """The rows. `alone`: when the session has not begun a transaction, the statement is
+        not the first of one but a transaction of its own (a read, or a write that must be
+        atomic by itself); inside a begun transaction it runs there all the same."""
+        connection, sql, arguments = await self._bound(session, values or {}, alone)
         rows: list[asyncpg.Record] = await connection.fetch(sql, *arguments)
         return rows
 
-    async def fetchval(self, session: AsyncSession, values: Mapping[str, Any] | None = None) -> Any:
-        connection, sql, arguments = await self._bound(session, values or {})
+    async def fetchval(
+        self,
+        session: AsyncSession,
+        values: Mapping[str, Any] | None = None,
+        *,
+        alone: bool = False,
+    ) -> Any:
+        """The first column of the first row (None without rows); `alone` as for `fetch`."""
+        connection, sql, arguments = await self._bound(session, values or {}, alone)
         return await connection.fetchval(sql, *arguments)
 
     def compiled_for(self, dialect: Dialect) -> _Compiled:
@@ -63,7 +77,7 @@ class Prepared:
         return self._compiled
 
     async def _bound(
-        self, session: AsyncSession, values: Mapping[str, Any]
+        self, session: AsyncSession, values: Mapping[str, Any], alone: bool
     ) -> tuple[asyncpg.Connection, str, list[Any]]:
         compiled = self.compiled_for(session.get_bind().dialect)
         if unknown := values.keys() - compiled.names:
@@ -76,16 +90,17 @@ class Prepared:
             if parameter.process is not None and value is not None:
                 value = parameter.process(value)
             arguments.append(value)
-        return await driver_connection(session), compiled.sql, arguments
+        return await driver_connection(session, begin=not alone), compiled.sql, arguments
 
 
-async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
+async def driver_connection(session: AsyncSession, *, begin: bool = True) -> asyncpg.Connection:
     """The asyncpg connection under the session, in the session's transaction (which
-    SQLAlchemy begins only at its first statement: begun here if it has not been)."""
+    SQLAlchemy begins only at its first statement: begun here if it has not been, unless
+    `begin` is false)."""
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     driver: asyncpg.Connection = raw.driver_connection
-    if not driver.is_in_transaction():
+    if begin and not driver.is_in_transaction():
         await connection.execute(_BEGIN)
     return driver
 

@@ -196,14 +196,15 @@ async def service_runtime(
     definition: ServiceDefinition[S], settings: S
 ) -> AsyncIterator[ServiceRuntime]:
     """Build a service's runtime, follow the simulated clock if it is asked for, run its relay,
-    consumers and timers, and shut it all down after."""
+    consumers and timers (unless another process runs them), and shut it all down after."""
     runtime = build_runtime(definition, settings)
     try:
         await runtime.start_clock()
     except BaseException:
         await runtime.close()
         raise
-    runtime.start_background_work()
+    if settings.background_work:
+        runtime.start_background_work()
     try:
         yield runtime
     finally:

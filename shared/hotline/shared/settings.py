@@ -83,6 +83,10 @@ class ServiceSettings(BaseSettings):
     # Processes `hotline serve` runs the service in (each with its own relay, consumers and
     # timers; their metrics exposed together).
     workers: int = Field(default=1, ge=1, le=16)
+    # False: this process serves HTTP only, and another process of the service, with it true,
+    # runs the relay, the consumers and the timers (the HTTP process then has its core to
+    # itself). The simulated clock is followed either way.
+    background_work: bool = True
     # At shutdown the relay, consumers and timers finish what they hold; whatever still runs
     # after this is logged (with where it waits) and cancelled: the outbox and the processed
     # ids make that as safe as a crash.

@@ -95,7 +95,7 @@ async def find_repeat(
         values["code"] = ticket.location_code
     if place == "code and address":
         values["address"] = ticket.address
-    rows = await _candidates_query(by_caller, place).fetch(session, values)
+    rows = await _candidates_query(by_caller, place).fetch(session, values, alone=True)
     matcher = text_matcher()
     candidates = [
         Candidate(

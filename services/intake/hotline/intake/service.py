@@ -2,13 +2,14 @@
 notices, read tickets back. What happens to a ticket afterwards is `lifecycle`; repeat calls in
 the database `repeats`; bursts of one issue `bursts`."""
 
+from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 from typing import NoReturn, cast
 from uuid import uuid4
 
-from asyncpg import Record
-from sqlalchemy import Table, bindparam, insert, select
+from asyncpg import Record, UniqueViolationError
+from sqlalchemy import Table, bindparam, insert, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -75,9 +76,10 @@ INSERTED_COLUMNS = [c.key for c in TICKETS.columns if c.key not in ("created_at"
 
 @cache
 def _accepting(events: int, event_columns: tuple[str, ...]) -> Prepared:
-    """The ticket, its events (one or two) and the webhook's answer in one statement: returns
-    the ticket's number, or nothing when the sender already sent this ticket (and the caller
-    rolls back, claim and all)."""
+    """The ticket, its events (one or two) and the webhook's delivery with its answer in one
+    statement, atomic by itself: returns the ticket's number, or nothing when the sender already
+    sent this ticket (and then nothing is written). A webhook id used for another message makes
+    it fail with a unique violation, and nothing is written either."""
     inserted = (
         pg_insert(TICKETS)
         .values({name: bindparam(name, type_=TICKETS.c[name].type) for name in INSERTED_COLUMNS})
@@ -87,12 +89,16 @@ def _accepting(events: int, event_columns: tuple[str, ...]) -> Prepared:
     )
     outbox = messaging.outbox
     rows = [
-        {name: bindparam(f"e{i}_{name}", type_=outbox.c[name].type) for name in event_columns}
+        select(
+            *(bindparam(f"e{i}_{name}", type_=outbox.c[name].type) for name in event_columns)
+        ).select_from(inserted)
         for i in range(events)
     ]
-    announced = insert(outbox).values(rows).cte("announced")
-    answered = deliveries.answer_statement(webhook_deliveries).cte("answered")
-    return Prepared(select(inserted.c.ticket_no).add_cte(announced, answered))
+    announced = (
+        insert(outbox).from_select(event_columns, rows[0] if events == 1 else union_all(*rows))
+    ).cte("announced")
+    delivered = deliveries.delivered_after(webhook_deliveries, inserted).cte("delivered")
+    return Prepared(select(inserted.c.ticket_no).add_cte(announced, delivered))
 
 
 async def record_call(
@@ -136,9 +142,50 @@ async def accept_ticket(
     session: AsyncSession, ticket: TicketIn, *, webhook: VerifiedWebhook, options: IntakeOptions
 ) -> Answer:
     """Accept a ticket: answer it from an outage notice, apply the repeat-call table, or take it
-    as the agent decided; number it and announce it (`ticket.created`, `ticket.closed`)."""
-    if earlier := await deliveries.claim(session, webhook_deliveries, webhook, "tickets"):
-        return earlier
+    as the agent decided; number it and announce it (`ticket.created`, `ticket.closed`).
+
+    No transaction is begun for it unless a repeat's original must be locked: its look-ups are
+    plain reads, and the ticket, its events, the webhook's claim and its answer are written by
+    one statement. A redelivery is answered as the first delivery was."""
+    try:
+        row, stored, counts = await _taken(session, ticket, webhook, options)
+    except Problem:
+        if earlier := await deliveries.earlier_answer(
+            session, webhook_deliveries, webhook, "tickets"
+        ):
+            return earlier
+        raise
+    events = outbox_rows(accepted_events(row))
+    values = {name: getattr(row, name) for name in INSERTED_COLUMNS}
+    for i, event in enumerate(events):
+        values |= {f"e{i}_{name}": value for name, value in event.items()}
+    values |= deliveries.delivery_parameters(webhook, "tickets", stored)
+    try:
+        ticket_no = await _accepting(len(events), tuple(events[0])).fetchval(
+            session, values, alone=True
+        )
+    except UniqueViolationError as error:
+        if error.table_name != webhook_deliveries.name:
+            raise
+        raise deliveries.id_reused(
+            "This webhook-id was used for another message; give each message its own id."
+        ) from error
+    if ticket_no is None:
+        if earlier := await deliveries.earlier_answer(
+            session, webhook_deliveries, webhook, "tickets"
+        ):
+            return earlier
+        await _already_accepted(session, row)
+    for count in counts:
+        after_commit(session, count)
+    return stored
+
+
+async def _taken(
+    session: AsyncSession, ticket: TicketIn, webhook: VerifiedWebhook, options: IntakeOptions
+) -> tuple[Ticket, Answer, list[Callable[[], None]]]:
+    """The ticket as it will be stored, the webhook's answer (or the problem raised) and the
+    metrics to count once it is."""
     if errors := ticket_errors(
         ticket, categories=options.categories, city_prefix=options.city_code, now=business_now()
     ):
@@ -157,10 +204,11 @@ async def accept_ticket(
     decision: RepeatDecision | None = None
     candidates: list[Candidate] = []
     tell_caller = None
+    counts: list[Callable[[], None]] = []
     if notice is not None:
         handling_mode, status, resolution = "answered", "closed", notice["text"]
         tell_caller = f"按{notice['issuer']}的停限通知答复：{notice['text']}"
-        after_commit(session, metrics.NOTICE_ANSWERS.inc)
+        counts.append(metrics.NOTICE_ANSWERS.inc)
     elif ticket.repeat_of is not None:
         # The agent named the earlier ticket: the strongest evidence there is.
         original = await repeats.named_original(session, ticket.repeat_of, field="repeat_of")
@@ -179,9 +227,10 @@ async def accept_ticket(
         status = decision.status or status
         resolution = decision.resolution if decision.handling_mode else resolution
         tell_caller = decision.tell_caller
-        after_commit(session, metrics.REPEAT_DECISIONS.labels(decision.rule.value).inc)
+        counts.append(metrics.REPEAT_DECISIONS.labels(decision.rule.value).inc)
     if candidates:
-        after_commit(session, metrics.REPEAT_CANDIDATES_SHOWN.inc)
+        counts.append(metrics.REPEAT_CANDIDATES_SHOWN.inc)
+    counts.append(metrics.TICKETS.labels(ticket.channel, ticket.request_type, handling_mode).inc)
 
     ticket_no = await _next_ticket_no(session, ticket.accepted_at, options.ticket_prefix)
     closed_here = status == "closed"
@@ -230,18 +279,7 @@ async def accept_ticket(
         tell_caller=tell_caller,
         repeat_candidates=shown,
     )
-    stored = Answer(201, accepted.model_dump(mode="json"))
-    events = outbox_rows(accepted_events(row))
-    values = {name: getattr(row, name) for name in INSERTED_COLUMNS}
-    for i, event in enumerate(events):
-        values |= {f"e{i}_{name}": value for name, value in event.items()}
-    values |= deliveries.answer_parameters(webhook, stored)
-    if await _accepting(len(events), tuple(events[0])).fetchval(session, values) is None:
-        await _already_accepted(session, row)
-    after_commit(
-        session, metrics.TICKETS.labels(ticket.channel, ticket.request_type, handling_mode).inc
-    )
-    return stored
+    return row, Answer(201, accepted.model_dump(mode="json")), counts
 
 
 async def post_notice(
@@ -301,7 +339,7 @@ async def _matching_notice(session: AsyncSession, ticket: TicketIn) -> Record | 
     if ticket.location_code is None:
         return None
     notices = await ACTIVE_NOTICES.fetch(
-        session, {"category": ticket.category, "at": ticket.accepted_at}
+        session, {"category": ticket.category, "at": ticket.accepted_at}, alone=True
     )
     code = ticket.location_code
     matching = [
@@ -314,7 +352,7 @@ async def _matching_notice(session: AsyncSession, ticket: TicketIn) -> Record | 
 
 
 async def _next_ticket_no(session: AsyncSession, accepted_at: datetime, prefix: str) -> str:
-    serial = await NEXT_SERIAL.fetchval(session)
+    serial = await NEXT_SERIAL.fetchval(session, alone=True)
     return f"{prefix}{accepted_at.astimezone(LOCAL_TIME):%Y%m%d}{serial:07d}"
 
 

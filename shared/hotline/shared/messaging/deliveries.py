@@ -1,7 +1,9 @@
 """Each webhook id is answered once: a redelivery, even one racing the first, gets that answer.
 
 The delivery is claimed first (insert, or wait for a concurrent twin's transaction), the answer
-stored in the same transaction as the effects. A refused request rolls back its claim too.
+stored in the same transaction as the effects. A refused request rolls back its claim too. A
+handler whose effects are one statement writes the delivery in that statement instead
+(`delivered_after`), and looks for an earlier answer only when it wrote nothing.
 """
 
 from dataclasses import dataclass
@@ -11,10 +13,12 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import (
+    CTE,
     Column,
     DateTime,
     Delete,
     Index,
+    Insert,
     Integer,
     MetaData,
     Table,
@@ -22,7 +26,9 @@ from sqlalchemy import (
     Update,
     bindparam,
     delete,
+    exists,
     func,
+    literal,
     select,
     update,
 )
@@ -78,6 +84,16 @@ async def claim(
     )
     if claimed is not None:
         return None
+    earlier = await earlier_answer(session, deliveries, webhook, endpoint)
+    assert earlier is not None, "the claim conflicted with a delivery that is gone"
+    return earlier
+
+
+async def earlier_answer(
+    session: AsyncSession, deliveries: Table, webhook: VerifiedWebhook, endpoint: str
+) -> Answer | None:
+    """The answer given to this webhook id before, if any: replayed to a redelivery; a 409 if
+    the id came with another endpoint or another body."""
     earlier = (
         await session.execute(
             select(
@@ -90,24 +106,22 @@ async def claim(
                 deliveries.c.webhook_id == webhook.webhook_id,
             )
         )
-    ).one()
+    ).one_or_none()
+    if earlier is None:
+        return None
     if earlier.endpoint != endpoint:
-        raise Problem(
-            409,
-            "webhook-id-reused",
-            "This webhook-id was used for another endpoint.",
-            field="webhook-id",
-        )
+        raise id_reused("This webhook-id was used for another endpoint.")
     if earlier.body_sha256 is not None and earlier.body_sha256 != webhook.body_sha256:
         # A redelivery carries the same body; another body under the same id is another
         # message that would otherwise be silently answered as the first.
-        raise Problem(
-            409,
-            "webhook-id-reused",
-            "This webhook-id was used for a different body; give each message its own id.",
-            field="webhook-id",
+        raise id_reused(
+            "This webhook-id was used for a different body; give each message its own id."
         )
     return Answer(earlier.status_code, earlier.response, replayed=True)
+
+
+def id_reused(detail: str) -> Problem:
+    return Problem(409, "webhook-id-reused", detail, field="webhook-id")
 
 
 async def answer(
@@ -127,6 +141,34 @@ def answer_statement(deliveries: Table) -> Update:
     """The statement that stores an answer (parameters: `answer_parameters`), for a caller that
     folds it into a statement of its own."""
     return _statements(deliveries).answer
+
+
+def delivered_after(deliveries: Table, effects: CTE) -> Insert:
+    """The statement that stores a webhook's delivery and answer once `effects` (a CTE of the
+    same statement) has a row, for a handler whose effects, claim and answer are one statement,
+    atomic by itself (parameters: `delivery_parameters`). An id used before makes the whole
+    statement fail with a unique violation, so none of it stays."""
+    return insert(deliveries).from_select(
+        DELIVERY_COLUMNS,
+        select(
+            *(bindparam(f"d_{name}", type_=deliveries.c[name].type) for name in DELIVERY_COLUMNS)
+        ).where(exists(select(literal(1)).select_from(effects))),
+    )
+
+
+DELIVERY_COLUMNS = ("sender", "webhook_id", "endpoint", "status_code", "response", "body_sha256")
+
+
+def delivery_parameters(webhook: VerifiedWebhook, endpoint: str, stored: Answer) -> dict[str, Any]:
+    values = {
+        "sender": webhook.sender,
+        "webhook_id": webhook.webhook_id,
+        "endpoint": endpoint,
+        "status_code": stored.status_code,
+        "response": stored.body,
+        "body_sha256": webhook.body_sha256,
+    }
+    return {f"d_{name}": value for name, value in values.items()}
 
 
 def answer_parameters(webhook: VerifiedWebhook, stored: Answer) -> dict[str, Any]:

@@ -36,12 +36,14 @@ from hotline.shared.migrations import upgrade
 from hotline.shared.stack.embedded import EmbeddedBroker, EmbeddedPostgres
 from hotline.shared.stack.services import PROVINCE_PORT, SERVICES, SERVICES_BY_NAME, ServiceEntry
 
-# Tansu joins a consumer group after half the session timeout and answers a fetch only when the
-# fetch wait expires: these keep the embedded stack responsive.
+# Tansu joins a consumer group after half the session timeout, and answers a fetch when the
+# fetch wait expires or, with records, after about a third of it: these keep the embedded stack
+# responsive. At 50 ms a record reaches a waiting consumer in about 10 ms, as at 10 ms, but an
+# idle consumer sends 18 fetches a second instead of 73 (each costs CPU in every service).
 EMBEDDED_KAFKA_TUNING = {
     "HOTLINE_KAFKA_SESSION_TIMEOUT_MS": "2000",
     "HOTLINE_KAFKA_HEARTBEAT_INTERVAL_MS": "300",
-    "HOTLINE_KAFKA_FETCH_MAX_WAIT_MS": "10",
+    "HOTLINE_KAFKA_FETCH_MAX_WAIT_MS": "50",
 }
 SUPERVISION_INTERVAL_SECONDS = 0.5
 PROVINCE = "province"

@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 from typing import TypeVar
 
 from fastapi import APIRouter, FastAPI
+from fastapi.telemetry import TelemetryConfig
 
 from hotline.shared.logs import configure_logging, service_context
 from hotline.shared.runtime import ServiceDefinition, service_runtime
@@ -15,6 +16,11 @@ from hotline.shared.web.openapi import install_openapi
 from hotline.shared.web.problems import install_problem_handlers
 
 S = TypeVar("S", bound=ServiceSettings)
+
+
+# FastAPI's own OpenTelemetry, off: the services trace with `traceparent` and count with
+# Prometheus, and on it asks OpenTelemetry for its providers on every request (4% of intake's).
+NO_OPENTELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
 def create_service_app(
@@ -41,7 +47,13 @@ def create_service_app(
                 app.state.context = runtime.context
                 yield
 
-    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="0.1.0",
+        lifespan=lifespan,
+        telemetry=NO_OPENTELEMETRY,
+    )
     app.state.service_name = name
     app.state.definition = definition
     install_problem_handlers(app)

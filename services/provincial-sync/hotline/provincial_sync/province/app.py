@@ -45,6 +45,7 @@ from hotline.provincial_sync.province.push import Pusher
 from hotline.provincial_sync.province.store import Behaviour, Province
 from hotline.shared import loops
 from hotline.shared.logs import configure_logging, default_log_format
+from hotline.shared.web.app import NO_OPENTELEMETRY
 from hotline.shared.web.correlation import install_request_context
 
 log = logging.getLogger(__name__)
@@ -135,6 +136,7 @@ def create_app(
         description=__doc__ or "",
         version="0.1.0",
         lifespan=lifespan,
+        telemetry=NO_OPENTELEMETRY,
     )
     install_request_context(app, service="province")
     _install_envelope_handlers(app)
