@@ -1,7 +1,8 @@
 """The `hotline` command: `up` runs the embedded suite, `serve` one service, `province` the
 simulated provincial platform, `migrate` schemas, `secrets` makes a fresh set of secrets,
 `dead-letters` lists, replays and discards parked events, `sign` signs a webhook body, `clock`
-shows and moves the simulated business clock."""
+shows and moves the simulated business clock, `simulate` plays a period of traffic against the
+running suite."""
 
 import argparse
 import asyncio
@@ -22,6 +23,7 @@ from hotline.shared.db import create_engine
 from hotline.shared.logs import default_log_format, uvicorn_log_config
 from hotline.shared.runtime import ServiceDefinition, build_runtime
 from hotline.shared.settings import ServiceSettings
+from hotline.shared.simulator import command as simulate
 from hotline.shared.stack import clock, sign
 from hotline.shared.stack.services import PROVINCE_PORT, SERVICES, SERVICES_BY_NAME, ServiceEntry
 from hotline.shared.stack.up import PROVINCE_APP, migrate_all
@@ -62,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     discard.add_argument("--note", required=True, help="why it is given up")
     sign.add_parser(commands)
     clock.add_parser(commands)
+    simulate.add_parser(commands)
     args = parser.parse_args(argv)
 
     if args.command == "up":
@@ -76,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         return sign.run(args)
     if args.command == "clock":
         return clock.run(args)
+    if args.command == "simulate":
+        return simulate.run(args)
     if args.command == "secrets":
         print(fresh_secrets_env(), end="")
         return 0
