@@ -1,9 +1,10 @@
-"""`hotline up` under traffic while its parts are killed (kill -9): the broker, each of the five
-services, the simulated province, PostgreSQL. The stack brings each back by itself and keeps the
-rest running; the call centre, retrying as Standard Webhooks senders do, gets every ticket
-accepted; afterwards every accepted ticket is held exactly once by dispatch and by callback and
-has reached the province (or waits on the gate's worklist), nothing is parked, and every outbox
-is drained."""
+"""`hotline up` on the simulated clock while `hotline simulate` plays two days of the seed's
+traffic and the stack's parts are killed (kill -9): the broker, each of the five services, the
+simulated province, PostgreSQL. The stack brings each back by itself and keeps the rest running;
+the simulator, retrying as a real sender does, gets everything through, and the bulletin still
+equals its own counts. Afterwards every ticket intake accepted is held once by dispatch (if
+forwarded) and by callback, and has reached the province (or waits on the gate's worklist),
+nothing is parked, and every outbox is drained."""
 
 import asyncio
 import json
@@ -11,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,16 +23,21 @@ from uuid import uuid4
 import httpx
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hotline.intake.config import DEVELOPMENT_CALL_CENTRE_SECRET
 from hotline.shared.db import create_engine
 from hotline.shared.stack.embedded import free_port
 from hotline.shared.stack.services import PROVINCE_PORT, SERVICES, SERVICES_BY_NAME
-from hotline.shared.web.webhooks import signature_headers
-from tests.support import ProcessOutput, held_counts, until_held, uploads_settled
+from tests.support import ProcessOutput, uploads_settled
 
 PORT_OFFSET = 23_000
-TICKETS_PER_SECOND = 5
+# Two January days at a tenth of the seed's traffic (about 110 tickets), long enough to span
+# every kill below.
+SIMULATE = (
+    *(sys.executable, "-m", "hotline.shared.stack.cli", "simulate"),
+    *("--from", "2022-01-10", "--to", "2022-01-11", "--scale", "0.1", "--seed", "5"),
+    *("--settle-seconds", "20", "--wait-seconds", "120"),
+)
 
 
 def url(name: str) -> str:
@@ -46,6 +51,7 @@ def hotline_up(var_dir: Path, broker_port: int) -> Iterator[ProcessOutput]:
         "HOTLINE_PORT_OFFSET": str(PORT_OFFSET),
         "HOTLINE_EMBEDDED_KAFKA_PORT": str(broker_port),
         "HOTLINE_LOG_LEVEL": "warning",
+        "HOTLINE_CLOCK": "simulated",
         "HOTLINE_RESTART_MAX_BACKOFF_SECONDS": "2",
         # Documents leased by a killed uploader are free again after 3 × this + 10 s.
         "HOTLINE_SYNC_REQUEST_TIMEOUT_SECONDS": "2",
@@ -66,43 +72,25 @@ def hotline_up(var_dir: Path, broker_port: int) -> Iterator[ProcessOutput]:
         assert up.wait(timeout=90) == 0
 
 
-class CallCentre:
-    """Posts forwarded tickets at a steady rate from a thread; each until it gets 201."""
-
-    def __init__(self) -> None:
-        self.accepted: list[str] = []
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> "CallCentre":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.stop.set()
-        self.thread.join(timeout=120)
-
-    def _run(self) -> None:
-        with httpx.Client(base_url=url("intake"), timeout=5) as client:
-            while not self.stop.is_set():
-                self._deliver(client, _ticket())
-                time.sleep(1 / TICKETS_PER_SECOND)
-
-    def _deliver(self, client: httpx.Client, body: dict[str, Any]) -> None:
-        raw, webhook_id = json.dumps(body, ensure_ascii=False), f"msg_{uuid4().hex}"
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            headers = signature_headers(DEVELOPMENT_CALL_CENTRE_SECRET, raw, webhook_id=webhook_id)
-            try:
-                response = client.post("/v1/tickets", content=raw, headers=headers)
-            except httpx.HTTPError:
-                time.sleep(0.5)
-                continue
-            if response.status_code == 201:
-                self.accepted.append(response.json()["ticket_no"])
-                return
-            assert response.status_code == 503, response.text
-            time.sleep(float(response.headers.get("retry-after", "1")))
+@contextmanager
+def simulating(var_dir: Path, report: Path) -> Iterator[subprocess.Popen[str]]:
+    """`hotline simulate` on the stack's ports, in the background; its output in a file."""
+    env = os.environ | {"HOTLINE_PORT_OFFSET": str(PORT_OFFSET)}
+    log = (var_dir / "simulate.log").open("w")
+    simulate = subprocess.Popen(
+        [*SIMULATE, "--report", str(report)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        yield simulate
+    finally:
+        if simulate.poll() is None:
+            simulate.kill()
+        simulate.wait(timeout=30)
+        log.close()
 
 
 def _ticket() -> dict[str, Any]:
@@ -179,12 +167,12 @@ def until_province_back(old_pid: int, within: float = 60) -> None:
 
 
 @pytest.mark.slow
-def test_killing_every_part_under_traffic_loses_no_ticket_and_doubles_none(
+def test_killing_every_part_while_the_simulator_plays_loses_nothing_and_doubles_nothing(
     tmp_path: Path,
 ) -> None:
-    var_dir, broker_port = tmp_path / "var", free_port()
-    with hotline_up(var_dir, broker_port) as output, CallCentre() as centre:
-        time.sleep(3)
+    var_dir, broker_port, report = tmp_path / "var", free_port(), tmp_path / "report.json"
+    with hotline_up(var_dir, broker_port) as output, simulating(tmp_path, report) as simulate:
+        time.sleep(8)  # the simulator has set the clock and is sending
         others = {name: service_pid(name) for name in ("intake", "dispatch", "callback")}
 
         os.kill(broker_pid(broker_port), signal.SIGKILL)
@@ -202,39 +190,74 @@ def test_killing_every_part_under_traffic_loses_no_ticket_and_doubles_none(
         os.kill(postgres_pid(var_dir), signal.SIGKILL)
         time.sleep(6)
         until_back("intake", -1)
-        time.sleep(3)
-        centre.stop.set()
-        centre.thread.join(timeout=120)
+        still_playing = simulate.poll() is None
+        simulate.wait(timeout=400)
 
-        counts, unpublished, uploads = asyncio.run(_settled(var_dir, centre.accepted))
+        tickets, forwarded = asyncio.run(_accepted(var_dir))
+        counts, unpublished, uploads = asyncio.run(_settled(var_dir, tickets, forwarded))
         log = output.text()
+    played = (tmp_path / "simulate.log").read_text()
 
-    assert len(centre.accepted) >= 50
-    assert len(set(centre.accepted)) == len(centre.accepted)
+    assert still_playing, "the simulator ended before the last kill: lengthen its period"
+    assert simulate.returncode == 0, played[-4000:]
+    figures = json.loads(report.read_text())
+    assert [figure for figure in figures["figures"] if not figure["matches"]] == []
+    assert figures["retries"] > 0, "the simulator never had to retry: no fault was seen"
+    expected = {(f["where"], f["figure"]): f["expected"] for f in figures["figures"]}
+    assert len(tickets) == expected[("total", "tickets")]
+    assert len(forwarded) == expected[("total", "forwarded")] > 10
     assert counts == {
-        "dispatch holds": len(centre.accepted),
-        "dispatched once": len(centre.accepted),
-        "callback holds": len(centre.accepted),
+        "dispatch holds": len(forwarded),
+        "callback holds": len(tickets),
         "parked": 0,
     }, log[-6000:]
     assert unpublished == 0
     # Every ticket reached the province, unless the gate holds it back for a person.
     assert set(uploads) <= {"synced", "blocked"}, uploads
-    assert sum(uploads.values()) == len(centre.accepted), uploads
+    assert sum(uploads.values()) == len(tickets), uploads
     assert uploads.get("synced", 0) > 0, uploads
     for part in ("broker", "postgres", "province", *(service.name for service in SERVICES)):
         assert f"hotline up: {part} exited" in log, log[-3000:]
         assert f"hotline up: {part} started again" in log
 
 
-async def _settled(var_dir: Path, tickets: list[str]) -> tuple[dict[str, int], int, dict[str, int]]:
+def _engine(var_dir: Path) -> AsyncEngine:
+    socket_dir = (var_dir / "postgres" / "postmaster.pid").read_text().splitlines()[4]
+    return create_engine(f"postgresql+asyncpg://postgres@/hotline?host={socket_dir}")
+
+
+async def _accepted(var_dir: Path) -> tuple[list[str], list[str]]:
+    """Every ticket intake accepted, and those of them it forwarded."""
+    engine = _engine(var_dir)
+    try:
+        async with engine.connect() as connection:
+            rows = (
+                await connection.execute(
+                    text("SELECT ticket_no, handling_mode FROM intake.tickets")
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    return [row[0] for row in rows], [row[0] for row in rows if row[1] == "forward"]
+
+
+async def _settled(
+    var_dir: Path, tickets: list[str], forwarded: list[str]
+) -> tuple[dict[str, int], int, dict[str, int]]:
     """Once dispatch and callback hold everything: the counts, the events still unpublished,
     and the tickets' upload documents by status once none is left pending."""
-    socket_dir = (var_dir / "postgres" / "postmaster.pid").read_text().splitlines()[4]
-    engine = create_engine(f"postgresql+asyncpg://postgres@/hotline?host={socket_dir}")
+    engine = _engine(var_dir)
     try:
-        await until_held(engine, tickets, within=120)
-        counts = await held_counts(engine, tickets)
+        deadline = time.monotonic() + 120
+        while True:
+            counts = await models_hold(engine, tickets, forwarded)
+            done = (counts["dispatch holds"], counts["callback holds"]) == (
+                len(forwarded),
+                len(tickets),
+            )
+            if done or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.5)
         deadline, unpublished = time.monotonic() + 60, -1
         while time.monotonic() < deadline and unpublished != 0:
             async with engine.connect() as connection:
@@ -252,3 +275,25 @@ async def _settled(var_dir: Path, tickets: list[str]) -> tuple[dict[str, int], i
         return counts, unpublished, uploads
     finally:
         await engine.dispose()
+
+
+async def models_hold(
+    engine: AsyncEngine, tickets: list[str], forwarded: list[str]
+) -> dict[str, int]:
+    """How many of the forwarded tickets dispatch holds, how many of all callback holds (each
+    at most once: their tables are keyed by the ticket), and the events parked anywhere."""
+    async with engine.connect() as connection:
+        held = await connection.scalar(
+            text("SELECT count(*) FROM dispatch.tickets WHERE ticket_no = ANY(:t)"),
+            {"t": forwarded},
+        )
+        viewed = await connection.scalar(
+            text("SELECT count(*) FROM callback.tickets WHERE ticket_no = ANY(:t)"), {"t": tickets}
+        )
+        parked = 0
+        for service in SERVICES:
+            schema = service.package.rsplit(".", 1)[1]
+            parked += int(
+                await connection.scalar(text(f"SELECT count(*) FROM {schema}.parked_events")) or 0
+            )
+    return {"dispatch holds": int(held or 0), "callback holds": int(viewed or 0), "parked": parked}
