@@ -2,8 +2,9 @@
 outage: 191 calls over three days): `alert.burst_detected`, once per burst."""
 
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, DateTime, Text, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,8 +21,47 @@ from hotline.shared.messaging.events import (
     TicketCreated,
 )
 from hotline.shared.messaging.outbox import add_events
+from hotline.shared.prepared import Prepared
 
 BURST_SAMPLE = 300
+
+
+def _window(
+    in_district: ColumnElement[bool], category: Any, since: Any, until: Any
+) -> tuple[ColumnElement[bool], ...]:
+    """The district's tickets of one category in the window that a notice did not answer."""
+    return (
+        in_district,
+        Ticket.category == category,
+        Ticket.accepted_at.between(since, until),
+        Ticket.notice_id.is_(None),
+        Ticket.handling_mode != "not_accepted",
+    )
+
+
+# Run for every ticket with a place: built and compiled once (see `hotline.shared.prepared`).
+FIRST_CHECKS = Prepared(
+    select(
+        select(BurstAlert.raised_at)
+        .where(
+            BurstAlert.area_code == bindparam("area", type_=Text),
+            BurstAlert.category == bindparam("category", type_=Text),
+        )
+        .scalar_subquery()
+        .label("last_alert"),
+        select(func.count(func.distinct(func.coalesce(Ticket.caller_number, Ticket.ticket_no))))
+        .where(
+            *_window(
+                Ticket.location_code.like(bindparam("district_prefix", type_=Text)),
+                bindparam("category", type_=Text),
+                bindparam("since", type_=DateTime(timezone=True)),
+                bindparam("until", type_=DateTime(timezone=True)),
+            )
+        )
+        .scalar_subquery()
+        .label("callers"),
+    )
+)
 
 
 async def detect_burst(session: AsyncSession, event: TicketCreated, options: IntakeOptions) -> None:
@@ -33,28 +73,26 @@ async def detect_burst(session: AsyncSession, event: TicketCreated, options: Int
         return
     area = ticket.location_code[:6]
     since = ticket.accepted_at - timedelta(minutes=options.burst_window_minutes)
-    # Cheap checks first: a burst already announced, or too few callers to make one.
-    last_alert = await session.scalar(
-        select(BurstAlert.raised_at).where(
-            BurstAlert.area_code == area, BurstAlert.category == ticket.category
+    # Cheap checks first, in one round trip: a burst already announced, or too few callers.
+    checked = (
+        await FIRST_CHECKS.fetch(
+            session,
+            {
+                "area": area,
+                "district_prefix": f"{area}%",  # six digits: nothing to escape
+                "category": ticket.category,
+                "since": since,
+                "until": ticket.accepted_at,
+            },
         )
-    )
-    if last_alert is not None and last_alert >= since:
+    )[0]
+    if checked["last_alert"] is not None and checked["last_alert"] >= since:
         return
-    window = (
-        Ticket.location_code.startswith(area),
-        Ticket.category == ticket.category,
-        Ticket.accepted_at.between(since, ticket.accepted_at),
-        Ticket.notice_id.is_(None),
-        Ticket.handling_mode != "not_accepted",
-    )
-    callers_in_window = await session.scalar(
-        select(
-            func.count(func.distinct(func.coalesce(Ticket.caller_number, Ticket.ticket_no)))
-        ).where(*window)
-    )
-    if (callers_in_window or 0) < options.burst_threshold:
+    if checked["callers"] < options.burst_threshold:
         return
+    window = _window(
+        Ticket.location_code.startswith(area), ticket.category, since, ticket.accepted_at
+    )
     recent = (
         await session.execute(
             select(Ticket.ticket_no, Ticket.caller_number, Ticket.substance)
