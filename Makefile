@@ -59,6 +59,7 @@ bench: install bench-tools
 	$(BIN)/python -m bench.scoring
 	$(BIN)/python -m bench.provincial_sync
 	$(BIN)/python -m bench.knowledge_search
+	$(BIN)/python -m bench.end_to_end
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -7,6 +7,8 @@ from uuid import uuid4
 
 from standardwebhooks.webhooks import Webhook
 
+from hotline.shared.domain.units import seed_units
+
 DISTRICTS = ["430502", "430503", "430511", "430522", "430523", "430524", "430581", "430582"]
 SURNAMES = "王李张刘陈杨黄赵周吴徐孙胡朱高林何郭马罗"
 # (category, request type, handling mode, what citizens say) after the seed's hot issues.
@@ -80,13 +82,61 @@ def ticket(rng: random.Random) -> dict[str, object]:
     return body
 
 
-def signed(secret: Webhook, body: dict[str, object]) -> tuple[bytes, dict[str, str]]:
+Issue = tuple[str, str, str]  # category, request type, what the citizen says
+
+
+def _forwarded_choices() -> tuple[list[tuple[str, str, list[Issue]]], list[int]]:
+    """Each seed unit that takes one of the forwarded issues (its category in the unit's remit;
+    a district government: all of them, from its own area), with those issues and the unit's
+    tickets in the seed bulletin as its weight."""
+    forwarded = [(c, kind, text) for c, kind, mode, text in ISSUES if mode == "forward"]
+    units, weights = [], []
+    for unit in seed_units():
+        district = "*" in unit.categories and len(unit.location_prefixes) == 1
+        issues = [issue for issue in forwarded if district or issue[0] in unit.categories]
+        if issues:
+            # A city bureau takes tickets from any district: one is drawn per ticket.
+            prefix = unit.location_prefixes[0] if district else ""
+            units.append((unit.name, prefix, issues))
+            weights.append(unit.assigned_in_seed)
+    return units, weights
+
+
+def forwarded_ticket(rng: random.Random) -> dict[str, object]:
+    """A forwarded ticket naming a real unit of the seed (its category one the unit handles),
+    the units drawn in the proportions of the bulletin's Attachment 1."""
+    units, weights = FORWARDED
+    unit, prefix, issues = rng.choices(units, weights)[0]
+    category, request_type, template = rng.choice(issues)
+    body = {key: value for key, value in ticket(rng).items() if key != "resolution"}
+    place = rng.choice(PLACES)
+    district = prefix or rng.choice(DISTRICTS)
+    return body | {
+        "request_type": request_type,
+        "category": category,
+        "handling_mode": "forward",
+        # A village-level code of its own: tickets at one precise place about one issue are
+        # repeats, which intake holds rather than forwards.
+        "location_code": district + f"{rng.randrange(10**6):06d}",
+        "address": place,
+        "content": template.format(place=place, n=rng.randrange(2, 30) * 100),
+        "suggested_unit": unit,
+    }
+
+
+def signed(
+    secret: Webhook, body: dict[str, object], at: datetime | None = None
+) -> tuple[bytes, dict[str, str]]:
+    """The body and its Standard Webhooks headers, signed as of `at` (now unless given)."""
     raw = json.dumps(body, ensure_ascii=False)
     webhook_id = f"msg_{uuid4().hex}"
-    now = datetime.now(UTC)
+    now = at or datetime.now(UTC)
     return raw.encode(), {
         "webhook-id": webhook_id,
         "webhook-timestamp": str(int(now.timestamp())),
         "webhook-signature": secret.sign(webhook_id, now, raw),
         "content-type": "application/json",
     }
+
+
+FORWARDED = _forwarded_choices()

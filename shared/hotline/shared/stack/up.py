@@ -163,7 +163,11 @@ class Stack:
 
     def start(self) -> None:
         """Start PostgreSQL, the broker, migrations and the services, and supervise them all."""
-        servers = self.start_servers()
+        self.start_suite(self.start_servers())
+
+    def start_suite(self, servers: Servers) -> None:
+        """Migrations, the province and the five services on servers already started (a
+        benchmark measures the servers alone first), all of it supervised."""
         asyncio.run(migrate_all(servers.database_url))
         self.env = servers.env
         self.env.setdefault("HOTLINE_SYNC_PROVINCE_URL", self.province_url)
