@@ -632,6 +632,8 @@ async def test_a_supervisor_merges_a_repeat_the_matcher_only_suggested(
     assert (merged.json()["handling_mode"], merged.json()["status"]) == ("not_accepted", "closed")
     assert merged.json()["repeat_rule"] == "in_progress_same_caller"
     assert again.status_code == 409
+    # The ticket's state beside the problem's own status, never in its place (RFC 9457).
+    assert (again.json()["status"], again.json()["ticket_status"]) == (409, "closed")
     assert await intake.announced(later["ticket_no"]) == [
         "ticket.created",
         "ticket.merged",

@@ -1,6 +1,7 @@
 """Every error is an RFC 9457 problem+json body that names the field at fault."""
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
 
@@ -67,3 +68,8 @@ async def test_an_unexpected_error_is_a_problem_that_reveals_nothing() -> None:
     assert response.status_code == 500
     assert response.headers["content-type"] == "application/problem+json"
     assert "secret" not in response.text
+
+
+def test_a_problem_cannot_replace_its_own_members_with_extra_ones() -> None:
+    with pytest.raises(ValueError, match="status"):
+        Problem(409, "conflict", "taken", extra={"status": "closed"})

@@ -143,7 +143,7 @@ async def merge(
             f"{ticket_no} is {ticket.status}"
             + (f" and already joined to {ticket.repeat_of}" if ticket.repeat_of else "")
             + "; only an open ticket not yet joined can be merged.",
-            extra={"status": ticket.status, "repeat_of": ticket.repeat_of},
+            extra={"ticket_status": ticket.status, "repeat_of": ticket.repeat_of},
         )
     if body.repeat_of == ticket_no:
         raise Problem(422, "merge-into-itself", "A ticket cannot repeat itself.", field="repeat_of")

@@ -26,6 +26,10 @@ DATABASE_RETRY_AFTER_SECONDS = 2
 PROBLEM_TYPE_BASE = "https://hotline.example/problems/"
 
 
+# RFC 9457's members and our `errors`: what `extra` may add to, never replace.
+PROBLEM_MEMBERS = frozenset({"type", "title", "status", "detail", "instance", "errors"})
+
+
 class Problem(Exception):
     """An error the client can act on; `field` names the input at fault, if one is."""
 
@@ -41,6 +45,8 @@ class Problem(Exception):
         headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(detail)
+        if clashing := (extra or {}).keys() & PROBLEM_MEMBERS:
+            raise ValueError(f"a problem's extra members may not replace {sorted(clashing)}")
         self.status = status
         self.code = code
         self.detail = detail
