@@ -3,7 +3,9 @@ back as the events a service announced."""
 
 import asyncio
 import queue
+import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
@@ -229,3 +231,23 @@ class ProcessOutput:
         while not self.lines.empty():
             self.seen.append(self.lines.get())
         return "".join(self.seen)
+
+
+@contextmanager
+def hotline_up(env: dict[str, str], name: str, ready_within: float = 90) -> Iterator[ProcessOutput]:
+    """`hotline up` with `env` until it says it is ready (yields its output, kept as `name`);
+    then Ctrl-C, and it must stop cleanly."""
+    up = subprocess.Popen(
+        [sys.executable, "-m", "hotline.shared.stack.cli", "up"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output = ProcessOutput(up, name)
+    try:
+        output.until("Press Ctrl-C to stop.", ready_within)
+        yield output
+    finally:
+        up.send_signal(signal.SIGINT)
+        assert up.wait(timeout=90) == 0

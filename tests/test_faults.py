@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hotline.shared.db import create_engine
 from hotline.shared.stack.embedded import free_port
 from hotline.shared.stack.services import PROVINCE_PORT, SERVICES, SERVICES_BY_NAME
-from tests.support import ProcessOutput, uploads_settled
+from tests.support import ProcessOutput, hotline_up, uploads_settled
 
 PORT_OFFSET = 23_000
 # Two January days at a tenth of the seed's traffic (about 110 tickets), long enough to span
@@ -44,32 +44,21 @@ def url(name: str) -> str:
     return f"http://127.0.0.1:{SERVICES_BY_NAME[name].port + PORT_OFFSET}"
 
 
-@contextmanager
-def hotline_up(var_dir: Path, broker_port: int) -> Iterator[ProcessOutput]:
-    env = os.environ | {
-        "HOTLINE_VAR_DIR": str(var_dir),
-        "HOTLINE_PORT_OFFSET": str(PORT_OFFSET),
-        "HOTLINE_EMBEDDED_KAFKA_PORT": str(broker_port),
-        "HOTLINE_LOG_LEVEL": "warning",
-        "HOTLINE_CLOCK": "simulated",
-        "HOTLINE_RESTART_MAX_BACKOFF_SECONDS": "2",
-        # Documents leased by a killed uploader are free again after 3 × this + 10 s.
-        "HOTLINE_SYNC_REQUEST_TIMEOUT_SECONDS": "2",
-    }
-    up = subprocess.Popen(
-        [sys.executable, "-m", "hotline.shared.stack.cli", "up"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+def faulty_stack(var_dir: Path, broker_port: int) -> AbstractContextManager[ProcessOutput]:
+    return hotline_up(
+        os.environ
+        | {
+            "HOTLINE_VAR_DIR": str(var_dir),
+            "HOTLINE_PORT_OFFSET": str(PORT_OFFSET),
+            "HOTLINE_EMBEDDED_KAFKA_PORT": str(broker_port),
+            "HOTLINE_LOG_LEVEL": "warning",
+            "HOTLINE_CLOCK": "simulated",
+            "HOTLINE_RESTART_MAX_BACKOFF_SECONDS": "2",
+            # Documents leased by a killed uploader are free again after 3 × this + 10 s.
+            "HOTLINE_SYNC_REQUEST_TIMEOUT_SECONDS": "2",
+        },
+        "hotline-up-faults",
     )
-    output = ProcessOutput(up, "hotline-up-faults")
-    try:
-        output.until("Press Ctrl-C to stop.", 90)
-        yield output
-    finally:
-        up.send_signal(signal.SIGINT)
-        assert up.wait(timeout=90) == 0
 
 
 @contextmanager
@@ -171,7 +160,7 @@ def test_killing_every_part_while_the_simulator_plays_loses_nothing_and_doubles_
     tmp_path: Path,
 ) -> None:
     var_dir, broker_port, report = tmp_path / "var", free_port(), tmp_path / "report.json"
-    with hotline_up(var_dir, broker_port) as output, simulating(tmp_path, report) as simulate:
+    with faulty_stack(var_dir, broker_port) as output, simulating(tmp_path, report) as simulate:
         time.sleep(8)  # the simulator has set the clock and is sending
         others = {name: service_pid(name) for name in ("intake", "dispatch", "callback")}
 
@@ -206,6 +195,11 @@ def test_killing_every_part_while_the_simulator_plays_loses_nothing_and_doubles_
     expected = {(f["where"], f["figure"]): f["expected"] for f in figures["figures"]}
     assert len(tickets) == expected[("total", "tickets")]
     assert len(forwarded) == expected[("total", "forwarded")] > 10
+    # A tenth of two days of the seed: 110 tickets, most answered on the call.
+    assert expected[("total", "tickets")] == 110
+    assert expected[("total", "inbound calls")] > expected[("total", "tickets")] * 0.8
+    assert figures["by_kind"]["survey"] >= expected[("total", "callbacks")]
+    assert figures["by_kind"]["clock"] > 10
     assert counts == {
         "dispatch holds": len(forwarded),
         "callback holds": len(tickets),

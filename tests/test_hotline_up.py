@@ -2,12 +2,7 @@
 
 import json
 import os
-import signal
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from uuid import uuid4
@@ -20,7 +15,7 @@ from hotline.intake.config import DEVELOPMENT_CALL_CENTRE_SECRET
 from hotline.shared.stack.embedded import free_port
 from hotline.shared.stack.services import SERVICES, SERVICES_BY_NAME
 from hotline.shared.web.webhooks import signature_headers
-from tests.support import ProcessOutput
+from tests.support import hotline_up
 
 READY_WITHIN_SECONDS = 60
 PORT_OFFSET = 20_000
@@ -36,7 +31,8 @@ def test_hotline_up_serves_all_five_services_and_stops_on_ctrl_c(tmp_path: Path)
         "HOTLINE_EMBEDDED_KAFKA_PORT": str(free_port()),
     }
 
-    with _hotline_up(env) as output:  # exits 0 on Ctrl-C, or the context manager fails
+    # Exits 0 on Ctrl-C, or the context manager fails.
+    with hotline_up(env, "hotline-up", READY_WITHIN_SECONDS) as output:
         for service in SERVICES:
             url = f"http://127.0.0.1:{service.port + PORT_OFFSET}"
             ready_line = f"  {service.name:<16} {url}  (docs {url}/docs, metrics {url}/metrics)"
@@ -69,10 +65,10 @@ def test_stopping_hotline_up_between_events_and_starting_it_again_loses_none_and
     intake = f"http://127.0.0.1:{SERVICES_BY_NAME['intake'].port + RESTART_PORT_OFFSET}"
     dispatch = f"http://127.0.0.1:{SERVICES_BY_NAME['dispatch'].port + RESTART_PORT_OFFSET}"
 
-    with _hotline_up(env):
+    with hotline_up(env, "hotline-up", READY_WITHIN_SECONDS):
         # Stopped right after these are accepted: their events may not be published yet.
         before = [_post_forwarded_ticket(intake) for _ in range(5)]
-    with _hotline_up(env):
+    with hotline_up(env, "hotline-up", READY_WITHIN_SECONDS):
         # The broker came back empty; PostgreSQL kept everything.
         after = [_post_forwarded_ticket(intake) for _ in range(5)]
         tickets = [_wait_until_dispatched(dispatch, ticket_no) for ticket_no in before + after]
@@ -80,26 +76,6 @@ def test_stopping_hotline_up_between_events_and_starting_it_again_loses_none_and
     # Dispatched once each: created is version 1, dispatched version 2, nothing more.
     assert [ticket["version"] for ticket in tickets] == [2] * 10
     assert {ticket["unit_id"] for ticket in tickets} == {"U011"}
-
-
-@contextmanager
-def _hotline_up(env: dict[str, str]) -> Iterator[ProcessOutput]:
-    """`hotline up` until it says it is ready (yields its output); then Ctrl-C, and it must
-    stop cleanly."""
-    up = subprocess.Popen(
-        [sys.executable, "-m", "hotline.shared.stack.cli", "up"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    output = ProcessOutput(up, "hotline-up")
-    try:
-        output.until("Press Ctrl-C to stop.", READY_WITHIN_SECONDS)
-        yield output
-    finally:
-        up.send_signal(signal.SIGINT)
-        assert up.wait(timeout=60) == 0
 
 
 def _post_forwarded_ticket(intake: str) -> str:
