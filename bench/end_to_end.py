@@ -159,18 +159,15 @@ def drive(
     url: str, seconds: float, connections: int, target: str, count: int, seed: int, **kw: Any
 ) -> wrk.WrkRun:
     requests, _ = signed_requests(url, count, seed, kw.pop("at", None))
-    try:
-        return wrk.run(
-            url,
-            requests,
-            seconds=seconds,
-            connections=connections,
-            target=target,
-            server_pid=pid_listening(url),
-            **kw,
-        )
-    finally:
-        requests.unlink()
+    return wrk.replay(
+        url,
+        requests,
+        seconds=seconds,
+        connections=connections,
+        target=target,
+        server_pid=pid_listening(url),
+        **kw,
+    )
 
 
 @dataclass

@@ -73,20 +73,16 @@ def drive(
 ) -> wrk.WrkRun:
     paced = int(connections * seconds * 1000 / pause_ms) + 100 if pause_ms else None
     count = paced or int(PREPARED_PER_SECOND * seconds)
-    requests = prepared(url, count, seed)
-    try:
-        return wrk.run(
-            url,
-            requests,
-            seconds=seconds,
-            connections=connections,
-            target=target,
-            server_pid=pid_listening(url),
-            pause_ms=pause_ms,
-            background_pid=pid_listening(background_url) if background_url else None,
-        )
-    finally:
-        requests.unlink()
+    return wrk.replay(
+        url,
+        prepared(url, count, seed),
+        seconds=seconds,
+        connections=connections,
+        target=target,
+        server_pid=pid_listening(url),
+        pause_ms=pause_ms,
+        background_pid=pid_listening(background_url) if background_url else None,
+    )
 
 
 @contextmanager

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from bench.harness import cpu_seconds, machine_busy_idle
@@ -167,3 +168,11 @@ def run(
         machine_idle=round(idle / (busy + idle), 3) if busy + idle else 0.0,
         background_cpu=round(background_cpu, 2),
     )
+
+
+def replay(url: str, requests_file: Path, **options: Any) -> WrkRun:
+    """`run`, then the request file is removed: each of its requests is sent once."""
+    try:
+        return run(url, requests_file, **options)
+    finally:
+        requests_file.unlink()
