@@ -150,9 +150,7 @@ async def accept_ticket(
     try:
         row, stored, counts = await _taken(session, ticket, webhook, options)
     except Problem:
-        if earlier := await deliveries.earlier_answer(
-            session, webhook_deliveries, webhook, "tickets"
-        ):
+        if earlier := await _earlier_answer(session, webhook):
             return earlier
         raise
     events = outbox_rows(accepted_events(row))
@@ -171,14 +169,16 @@ async def accept_ticket(
             "This webhook-id was used for another message; give each message its own id."
         ) from error
     if ticket_no is None:
-        if earlier := await deliveries.earlier_answer(
-            session, webhook_deliveries, webhook, "tickets"
-        ):
+        if earlier := await _earlier_answer(session, webhook):
             return earlier
         await _already_accepted(session, row)
     for count in counts:
         after_commit(session, count)
     return stored
+
+
+async def _earlier_answer(session: AsyncSession, webhook: VerifiedWebhook) -> Answer | None:
+    return await deliveries.earlier_answer(session, webhook_deliveries, webhook, "tickets")
 
 
 async def _taken(
